@@ -1,0 +1,3 @@
+"""Softphone: a desktop softphone for call-center agents."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,224 @@
+"""The ``softphone`` command: starts the app, or acts on the running one.
+
+Runs on the main thread of a short-lived process, except ``softphone`` (no command),
+which becomes the GUI. Only the GUI path imports Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from softphone import __version__, control
+from softphone.errors import UserFacingError
+from softphone.paths import Profile, system_settings_file
+from softphone.secrets import SIP_ACCOUNT, SecretStore
+from softphone.settings import SCHEMA, Settings, setting
+
+SECRET_NAMES = {"sip": SIP_ACCOUNT}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="softphone", description="Softphone for call centres.")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="keep configuration, data and logs in DIR")
+    parser.add_argument("--version", action="version", version=f"softphone {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("gui", help="start the app (the default)")
+    dial = commands.add_parser("dial", help="call a number or SIP address in the running app")
+    dial.add_argument("target")
+    for name, text in (("answer", "answer the ringing call"), ("hangup", "end the current call")):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("--call", dest="call_id", help="the call's id (see status)")
+    status = commands.add_parser("status", help="show registration, engine and calls")
+    status.add_argument("--json", action="store_true")
+    history = commands.add_parser("history", help="show the call history")
+    history.add_argument("--json", action="store_true")
+    history.add_argument("--limit", type=int, default=50)
+
+    config = commands.add_parser("config", help="read and change settings")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    config_set = config_commands.add_parser("set", help="change a setting")
+    config_set.add_argument("key")
+    config_set.add_argument("value")
+    config_get = config_commands.add_parser("get", help="print a setting")
+    config_get.add_argument("key")
+    config_reset = config_commands.add_parser("reset", help="return a setting to its default")
+    config_reset.add_argument("key")
+    config_list = config_commands.add_parser("list", help="list every setting")
+    config_list.add_argument("--json", action="store_true")
+
+    credentials = commands.add_parser("credentials", help="store secrets in the OS keyring")
+    cred_commands = credentials.add_subparsers(dest="cred_command", metavar="ACTION",
+                                               required=True)
+    cred_set = cred_commands.add_parser("set", help="read a secret from standard input")
+    cred_set.add_argument("name", choices=sorted(SECRET_NAMES))
+    cred_delete = cred_commands.add_parser("delete", help="remove a secret")
+    cred_delete.add_argument("name", choices=sorted(SECRET_NAMES))
+
+    commands.add_parser("engine", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["engine"]:
+        from softphone.engine.__main__ import main as engine_main
+
+        return engine_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    profile = Profile.resolve(args.profile)
+    try:
+        return _run(args, profile)
+    except UserFacingError as exc:
+        print(f"softphone: {exc}", file=sys.stderr)
+        return 2
+    except control.NotRunning as exc:
+        print(f"softphone: {exc}", file=sys.stderr)
+        return 3
+
+
+def _run(args: argparse.Namespace, profile: Profile) -> int:
+    command = args.command or "gui"
+    if command == "gui":
+        return _start_gui(profile)
+    if command == "dial":
+        _print_result(control.send_request(profile, {"command": "dial", "target": args.target}))
+        return 0
+    if command in ("answer", "hangup"):
+        request = {"command": command, "call_id": args.call_id}
+        _print_result(control.send_request(profile, request))
+        return 0
+    if command == "status":
+        return _status(profile, args.json)
+    if command == "history":
+        return _history(profile, args.limit, args.json)
+    if command == "config":
+        return _config(args, profile)
+    if command == "credentials":
+        return _credentials(args)
+    raise UserFacingError(f"unknown command {command}")
+
+
+def _start_gui(profile: Profile) -> int:
+    try:
+        control.send_request(profile, {"command": "show"}, timeout=3.0)
+    except control.NotRunning:
+        pass
+    else:
+        return 0  # the running app came forward
+    from softphone.gui.application import run_gui
+
+    return run_gui(profile)
+
+
+def _print_result(result: Any) -> None:
+    if result is not None:
+        print(json.dumps(result))
+
+
+def _status(profile: Profile, as_json: bool) -> int:
+    status = control.send_request(profile, {"command": "status"})
+    if as_json:
+        print(json.dumps(status, indent=2))
+        return 0
+    registration = status["registration"]
+    print(f"Registration: {registration['state']} {registration['reason']}".rstrip())
+    engine = status["engine"]
+    print(f"Engine: pid {engine['pid']}, {'running' if engine['alive'] else 'not running'}")
+    audio = status["audio"]
+    print(f"Audio: microphone {audio['microphone'] or '-'}, speaker {audio['speaker'] or '-'}, "
+          f"ringer {audio['ringer'] or '-'}")
+    for call in status["calls"]:
+        remote = call["remote"]
+        print(f"Call {call['id']}: {call['direction']} {call['state']} "
+              f"{remote['display_name']} <{remote['number'] or remote['uri']}>")
+    return 0
+
+
+def _history(profile: Profile, limit: int, as_json: bool) -> int:
+    from softphone.storage.database import DatabaseWorker
+    from softphone.storage.history import CallHistory
+
+    if not profile.database_file.exists():
+        entries = []
+    else:
+        worker = DatabaseWorker(profile.database_file)
+        try:
+            entries = CallHistory(worker).recent(max(1, min(limit, 10000)))
+        finally:
+            worker.close()
+    if as_json:
+        print(json.dumps([entry.as_json() for entry in entries], indent=2))
+        return 0
+    for entry in entries:
+        started = datetime.fromtimestamp(entry.started_at).strftime("%Y-%m-%d %H:%M")
+        who = entry.display_name or entry.number or entry.uri
+        print(f"{started}  {entry.direction:8}  {entry.outcome:9}  "
+              f"{entry.duration_seconds:6.0f}s  {who}")
+    return 0
+
+
+def _config(args: argparse.Namespace, profile: Profile) -> int:
+    settings = Settings(profile.settings_file, system_settings_file())
+    action = args.config_command
+    if action == "list":
+        return _config_list(settings, args.json)
+    spec = setting(args.key)
+    if action == "get":
+        value = settings[spec.name]
+        print(json.dumps(value) if isinstance(value, bool) else value)
+        return 0
+    if action == "set":
+        settings.set(spec.name, spec.parse(args.value))
+    else:
+        settings.reset(spec.name)
+    _tell_running_app(profile)
+    return 0
+
+
+def _config_list(settings: Settings, as_json: bool) -> int:
+    rows = [
+        {"name": spec.name, "value": settings[spec.name], "default": spec.default,
+         "source": settings.source(spec.name), "description": spec.description}
+        for spec in SCHEMA
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        print(f"{row['name']} = {json.dumps(row['value'])}  [{row['source']}]  "
+              f"{row['description']}")
+    return 0
+
+
+def _tell_running_app(profile: Profile) -> None:
+    try:
+        control.send_request(profile, {"command": "reload-settings"}, timeout=3.0)
+    except control.NotRunning:
+        pass
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    store = SecretStore()
+    name = SECRET_NAMES[args.name]
+    if args.cred_command == "delete":
+        store.delete(name)
+        return 0
+    secret = sys.stdin.readline().rstrip("\r\n")
+    if not secret:
+        raise UserFacingError("no secret on standard input")
+    if not store.set(name, secret):
+        raise UserFacingError(
+            "no working keyring: the secret was not saved (it is never written to a file)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Everything one running app owns, assembled without Qt.
+
+``AppContext`` ties together the profile, the layered settings, logging, the database
+worker, the call history, the keyring and the phone. The GUI builds one at start-up
+and closes it at exit; tests build their own. Runs on the main thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from softphone import logs
+from softphone.paths import Profile, system_settings_file
+from softphone.phone import Phone
+from softphone.secrets import SIP_ACCOUNT, SecretStore
+from softphone.settings import Settings
+from softphone.storage.database import DatabaseWorker
+from softphone.storage.history import CallHistory
+
+log = logging.getLogger(__name__)
+
+#: Asked for the SIP password when the keyring has none; returns None if the agent cancels.
+PasswordPrompt = Callable[[str], str | None]
+
+
+@dataclass
+class AppContext:
+    profile: Profile
+    settings: Settings
+    secrets: SecretStore
+    database: DatabaseWorker
+    history: CallHistory
+    phone: Phone
+    password_prompt: PasswordPrompt | None = None
+    keyring_available: bool = field(default=True)
+
+    @classmethod
+    def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
+        profile.create()
+        settings = Settings(profile.settings_file, system_settings_file())
+        logs.configure(profile.log_dir, str(settings["log.level"]))
+        for problem in settings.problems:
+            log.warning("Settings problem: %s", problem.message)
+        secrets = SecretStore()
+        database = DatabaseWorker(profile.database_file)
+        history = CallHistory(database)
+        context: AppContext
+        phone = Phone(
+            settings,
+            history,
+            password_provider=lambda: context.sip_password(),
+            engine_log_file=profile.log_dir / "engine.log",
+        )
+        context = cls(profile, settings, secrets, database, history, phone, password_prompt)
+        context.keyring_available = secrets.available()
+        return context
+
+    def sip_password(self) -> str | None:
+        """The SIP password from the keyring, or asked for when there is none.
+
+        Runs on whichever thread registers (main thread at start-up); the prompt, when
+        there is one, must be callable there.
+        """
+        password = self.secrets.get(SIP_ACCOUNT)
+        if password is not None or self.password_prompt is None:
+            return password
+        reason = ("" if self.keyring_available else
+                  "No keyring is available, so the password cannot be remembered "
+                  "and will be asked at each start.")
+        password = self.password_prompt(reason)
+        if password is not None:
+            if self.keyring_available:
+                self.secrets.set(SIP_ACCOUNT, password)
+            else:
+                self.secrets.remember_for_session(SIP_ACCOUNT, password)
+        return password
+
+    def close(self) -> None:
+        self.phone.stop()
+        self.database.close()

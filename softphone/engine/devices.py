@@ -1,0 +1,131 @@
+"""Audio device listing and resolution by name.
+
+Resolution is pure logic over a device list (any thread); ``query`` and ``refresh`` call
+sounddevice and run on the main (pjsua) thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["input", "output"]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    index: int
+    name: str
+    max_inputs: int
+    max_outputs: int
+
+    def has(self, kind: Kind) -> bool:
+        return (self.max_inputs if kind == "input" else self.max_outputs) > 0
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The device to open (``index`` None: none usable) and what to tell the agent."""
+
+    index: int | None
+    name: str
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class DeviceList:
+    devices: tuple[DeviceInfo, ...]
+    default_input: int | None
+    default_output: int | None
+
+    def names(self, kind: Kind) -> list[str]:
+        return [d.name for d in self.devices if d.has(kind)]
+
+    def default(self, kind: Kind) -> int | None:
+        return self.default_input if kind == "input" else self.default_output
+
+
+def parse_devices(raw: Iterable[Mapping[str, Any]], default_in: int, default_out: int) -> DeviceList:
+    """Build a DeviceList from ``sounddevice.query_devices()`` style dicts."""
+    devices = tuple(
+        DeviceInfo(
+            index=i,
+            name=str(d.get("name", "")),
+            max_inputs=int(d.get("max_input_channels", 0)),
+            max_outputs=int(d.get("max_output_channels", 0)),
+        )
+        for i, d in enumerate(raw)
+    )
+
+    def valid(index: int, kind: Kind) -> int | None:
+        ok = 0 <= index < len(devices) and devices[index].has(kind)
+        return index if ok else None
+
+    return DeviceList(devices, valid(default_in, "input"), valid(default_out, "output"))
+
+
+def resolve(requested: str, devices: DeviceList, kind: Kind, role: str) -> Resolved:
+    """Find ``requested`` by exact name, then case-insensitively; else fall back.
+
+    The fallback is the system default device, else the first device of that kind.
+    ``role`` ("Microphone", "Speaker", "Ringer") words the warning.
+    """
+    usable = [d for d in devices.devices if d.has(kind)]
+    wanted = requested.strip()
+    if wanted:
+        for match in (
+            [d for d in usable if d.name == wanted],
+            [d for d in usable if d.name.casefold() == wanted.casefold()],
+        ):
+            if match:
+                return Resolved(match[0].index, match[0].name)
+    fallback = _fallback(usable, devices.default(kind))
+    if fallback is None:
+        what = "microphone" if kind == "input" else "speaker or headset"
+        return Resolved(None, "", f"No {what} is connected.")
+    if not wanted:
+        return Resolved(fallback.index, fallback.name)
+    warning = f'{role} "{wanted}" is not connected; using "{fallback.name}" instead.'
+    return Resolved(fallback.index, fallback.name, warning)
+
+
+def _fallback(usable: list[DeviceInfo], default: int | None) -> DeviceInfo | None:
+    for device in usable:
+        if device.index == default:
+            return device
+    named_default = [d for d in usable if d.name.casefold() == "default"]
+    if named_default:
+        return named_default[0]
+    return usable[0] if usable else None
+
+
+def query() -> DeviceList:
+    """The current device list from PortAudio (main thread)."""
+    import sounddevice as sd
+
+    try:
+        raw = sd.query_devices()
+        default_in, default_out = (int(x) for x in sd.default.device)
+    except Exception:  # PortAudio not usable at all
+        return DeviceList((), None, None)
+    if default_in < 0 or default_out < 0:
+        try:
+            default_in = default_in if default_in >= 0 else int(sd.query_devices(kind="input")["index"])
+        except Exception:
+            default_in = -1
+        try:
+            default_out = (
+                default_out if default_out >= 0 else int(sd.query_devices(kind="output")["index"])
+            )
+        except Exception:
+            default_out = -1
+    return parse_devices(list(raw), default_in, default_out)
+
+
+def refresh() -> None:
+    """Make PortAudio re-read the device list; closes every open stream (main thread)."""
+    import sounddevice as sd
+
+    sd._terminate()
+    sd._initialize()

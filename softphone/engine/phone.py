@@ -1,0 +1,553 @@
+"""The phone: SIP stack, account, calls, audio and ringer behind protocol commands.
+
+Every method runs on the main (pjsua) thread: command handlers are called by the loop,
+and the listener methods (``registration_*``, ``incoming_call``, ``call_*``) by the
+pjsua2 callbacks that ``Endpoint.libHandleEvents`` dispatches on that same thread.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+from softphone.engine import devices
+from softphone.engine.audio import AudioBridgePort, SoundCard
+from softphone.engine.calls import AudioState, PhoneCall, media_state, pjsip_state_name
+from softphone.engine.identity import party_from_value, remote_party_from_message
+from softphone.engine.report import EventSink
+from softphone.engine.ringer import Ringer
+from softphone.engine.sip import (
+    PhoneAccount,
+    SipStack,
+    account_config,
+    classify_registration,
+    registrar_domain,
+)
+from softphone.engine.siplog import PjLogWriter
+from softphone.engine.targets import normalize_target, uri_domain
+from softphone.errors import UserFacingError
+from softphone.protocol import (
+    AccountConfig,
+    AudioLevels,
+    CallStateChanged,
+    DevicesChanged,
+    DtmfReceived,
+    EngineConfig,
+    EngineError,
+    IncomingCall,
+    MediaStateChanged,
+    MuteChanged,
+    RegistrationChanged,
+    RegistrationStateName,
+    SetDevices,
+    StreamStats,
+    TransferResult,
+)
+
+log = logging.getLogger(__name__)
+
+_DTMF = re.compile(r"^[0-9*#A-Da-d]{1,64}$")
+_RINGING_STATES = ("incoming", "early")
+PJ_EINVALIDOP = 70013
+HOLD_RETRY_SECONDS = 0.2
+HOLD_RETRY_LIMIT_SECONDS = 10.0
+
+
+class Phone:
+    """Owns everything pjsua2 (main thread)."""
+
+    def __init__(self, emit: EventSink) -> None:
+        self.emit = emit
+        self.config: EngineConfig | None = None
+        self.stack: SipStack | None = None
+        self.account: PhoneAccount | None = None
+        self.account_settings: AccountConfig | None = None
+        self.calls: dict[str, PhoneCall] = {}
+        self._graveyard: list[PhoneCall] = []
+        self._last_registration: RegistrationChanged | None = None
+        self.port: AudioBridgePort | None = None
+        self.sound: SoundCard | None = None
+        self.ringer: Ringer | None = None
+        self.requested_devices = SetDevices()
+        self._device_choice: tuple[int | None, int | None, int | None] = (None, None, None)
+        self.muted = False
+        self._incoming_count = 0
+        self._log_writer: PjLogWriter | None = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def started(self) -> bool:
+        return self.stack is not None
+
+    def configure(self, config: EngineConfig) -> None:
+        """Create and start pjsua2 with ``config`` (once)."""
+        if self.stack is not None:
+            raise UserFacingError("The phone engine is already configured.")
+        if config.sample_rate not in (16000, 48000):
+            raise UserFacingError("The sample rate must be 16000 or 48000.")
+        self.config = config
+        self._log_writer = PjLogWriter(config.sip_trace)
+        stack = SipStack(config, self._log_writer)
+        self.stack = stack
+        stack.start()
+        self.sound = SoundCard(config.sample_rate)
+        self.port = AudioBridgePort(
+            config.sample_rate, self.sound.speaker_buffer, self.sound.microphone_buffer
+        )
+        self.port.create()
+        self.ringer = Ringer(config.ringtone_path)
+        self.apply_devices()
+
+    def shutdown(self, poll: Callable[[float], None]) -> None:
+        """The clean shutdown pjsua2 needs (main thread); ``poll(seconds)`` runs events."""
+        if self.ringer is not None:
+            self.ringer.stop()
+        if self.sound is not None:
+            self.sound.close()
+        if self.stack is None:
+            return
+        self.stack.ep.hangupAllCalls()
+        deadline = time.monotonic() + 5.0
+        while self.calls and time.monotonic() < deadline:
+            poll(0.05)
+        self.calls.clear()
+        self._graveyard.clear()
+        self.port = None
+        if self.account is not None:
+            self.account.shutdown()
+            poll(0.3)
+        self.account = None
+        gc.collect()
+        self.stack.destroy()
+        self.stack = None
+
+    def tick(self) -> None:
+        """Per loop turn: drop finished calls, auto-answer, report audio errors."""
+        self._graveyard.clear()
+        now = time.monotonic()
+        self._retry_pending_holds(now)
+        for call in list(self.calls.values()):
+            if call.answer_at is not None and now >= call.answer_at:
+                call.answer_at = None
+                log.info("auto-answering %s", call.call_id)
+                self.answer(call.call_id)
+        port = self.port
+        if port is not None and port.error is not None:
+            error, port.error = port.error, None
+            self.emit(EngineError("bug", f"Audio bridge failed: {error}", repr(error)))
+
+    # ----------------------------------------------------------------- account
+
+    def _require_stack(self) -> SipStack:
+        if self.stack is None:
+            raise UserFacingError("The phone engine is not configured yet.")
+        return self.stack
+
+    def register(self, account: AccountConfig) -> None:
+        stack = self._require_stack()
+        assert self.config is not None
+        if not account.uri.strip():
+            raise UserFacingError("The SIP address (URI) is empty.")
+        if account.transport == "tls":
+            stack.ensure_tls(account.tls_verify, account.ca_file)
+        if account.stun:
+            stack.set_stun_servers([s.strip() for s in account.stun.split(",") if s.strip()])
+        cfg = account_config(account, self.config)
+        self.account_settings = account
+        self._last_registration = None
+        self._registration(RegistrationChanged("registering"))
+        if self.account is None:
+            self.account = PhoneAccount(self)
+            self.account.create(cfg, True)
+        else:
+            self.account.modify(cfg)
+        log.info("account %s registering at %s", account.uri, cfg.regConfig.registrarUri)
+
+    def registrar_hostport(self) -> str:
+        """Where the netwatch thread checks the route to (main thread)."""
+        acc = self.account_settings
+        return (acc.registrar or uri_domain(acc.uri)) if acc else ""
+
+    def unregister(self) -> None:
+        if self.account is None:
+            self._registration(RegistrationChanged("unregistered"))
+            return
+        try:
+            self.account.setRegistration(False)
+        except pj.Error as exc:
+            log.info("unregister: %s", exc.info())
+            self._registration(RegistrationChanged("unregistered"))
+
+    def registration_started(self, renew: bool) -> None:
+        """pjsua callback: a REGISTER (renew) or un-REGISTER is being sent."""
+        last = self._last_registration
+        if renew and (last is None or last.state != "registered"):
+            self._registration(RegistrationChanged("registering"))
+
+    def registration_state(self, code: int, reason: str, expiration: int) -> None:
+        """pjsua callback: a registration transaction finished."""
+        event = classify_registration(code, reason, expiration)
+        log.info("registration: %s %s (%d)", event.state, reason, code)
+        # pjsua retries only after timeouts, 5xx and 6xx: a wrong password (401/403
+        # after authenticating) stays "failed" without a REGISTER storm (tested).
+        self._registration(event)
+
+    def _registration(self, event: RegistrationChanged) -> None:
+        if event != self._last_registration:
+            self._last_registration = event
+            self.emit(event)
+
+    @property
+    def registration(self) -> RegistrationStateName:
+        last = self._last_registration
+        return last.state if last else "unregistered"
+
+    # ----------------------------------------------------------------- calls
+
+    def _call(self, call_id: str) -> PhoneCall:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise UserFacingError("That call has already ended.")
+        return call
+
+    def dial(self, call_id: str, target: str) -> None:
+        self._require_stack()
+        if self.account is None or self.account_settings is None:
+            raise UserFacingError("Cannot call: no SIP account is set up.")
+        if not call_id or call_id in self.calls:
+            raise UserFacingError(f"Call id {call_id!r} is empty or already in use.")
+        uri = normalize_target(target, registrar_domain(self.account_settings))
+        call = PhoneCall(self.account, self, call_id, "outgoing", party_from_value(uri))
+        self.calls[call_id] = call
+        try:
+            call.makeCall(uri, pj.CallOpParam(True))
+        except pj.Error:
+            del self.calls[call_id]
+            self._graveyard.append(call)
+            raise
+        self._hold_others(call)
+
+    def incoming_call(self, pj_call_id: int, message: str) -> None:
+        """pjsua callback: a new INVITE. Keeps a strong reference to the call."""
+        assert self.account is not None and self.config is not None
+        self._incoming_count += 1
+        remote = remote_party_from_message(message)
+        call_id = f"in-{self._incoming_count}"
+        call = PhoneCall(self.account, self, call_id, "incoming", remote, pj_call_id)
+        busy = any(c.state != "disconnected" for c in self.calls.values())
+        self.calls[call_id] = call
+        self.emit(IncomingCall(call_id, remote))
+        if call.state is None:
+            call.state = "incoming"
+            self.emit(CallStateChanged(call_id, "incoming", "incoming", remote))
+        ringing = pj.CallOpParam()
+        ringing.statusCode = 180
+        call.answer(ringing)
+        if self.config.auto_answer_seconds >= 0 and not busy:
+            call.answer_at = time.monotonic() + self.config.auto_answer_seconds
+        self._update_ringer()
+
+    def answer(self, call_id: str) -> None:
+        call = self._call(call_id)
+        if call.direction != "incoming" or call.state not in _RINGING_STATES:
+            raise UserFacingError("This call cannot be answered now.")
+        call.answer_at = None
+        self._hold_others(call)
+        prm = pj.CallOpParam()
+        prm.statusCode = 200
+        call.answer(prm)
+
+    def _hold_others(self, keep: PhoneCall) -> None:
+        """Put every other talking call on hold (answering a second call)."""
+        for other in self.calls.values():
+            if other is not keep and other.state == "confirmed" and not other.audio.local_hold:
+                try:
+                    other.setHold(pj.CallOpParam(True))
+                except pj.Error as exc:
+                    log.warning("could not hold %s: %s", other.call_id, exc.info())
+
+    def decline(self, call_id: str, code: int) -> None:
+        call = self._call(call_id)
+        if not 400 <= code <= 699:
+            raise UserFacingError(f"{code} is not a status code to decline a call with.")
+        prm = pj.CallOpParam()
+        prm.statusCode = code
+        call.hangup(prm)
+
+    def hangup(self, call_id: str) -> None:
+        self._call(call_id).hangup(pj.CallOpParam())
+
+    def hold(self, call_id: str) -> None:
+        self._hold_or_resume(self._call(call_id), hold=True)
+
+    def resume(self, call_id: str) -> None:
+        self._hold_or_resume(self._call(call_id), hold=False)
+
+    def _hold_or_resume(self, call: PhoneCall, hold: bool, retry: bool = False) -> None:
+        """Send the hold or unhold re-INVITE; while another re-INVITE (for example
+        pjsua's codec lock right after answer) is in progress, retry from ``tick``."""
+        try:
+            if hold:
+                call.setHold(pj.CallOpParam(True))
+            else:
+                prm = pj.CallOpParam(True)
+                prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+                call.reinvite(prm)
+        except pj.Error as exc:
+            if exc.status != PJ_EINVALIDOP:
+                raise
+            if not retry:
+                call.pending_since = time.monotonic()
+                call.pending_retry_at = call.pending_since + HOLD_RETRY_SECONDS
+            call.pending_hold = hold
+            log.info("%s busy with another re-INVITE: retrying hold=%s", call.call_id, hold)
+            return
+        call.pending_hold = None
+
+    def _retry_pending_holds(self, now: float) -> None:
+        for call in list(self.calls.values()):
+            if call.pending_hold is None or now < call.pending_retry_at:
+                continue
+            hold = call.pending_hold
+            call.pending_retry_at = now + HOLD_RETRY_SECONDS
+            if now - call.pending_since > HOLD_RETRY_LIMIT_SECONDS:
+                call.pending_hold = None
+                what = "put on hold" if hold else "resumed"
+                self.emit(EngineError("environment", f"The call could not be {what}."))
+                continue
+            self._hold_or_resume(call, hold, retry=True)
+
+    def mute(self, muted: bool) -> None:
+        self.muted = muted
+        if self.port is not None:
+            self.port.muted = muted
+        self.emit(MuteChanged(muted))
+
+    def send_dtmf(self, call_id: str, digits: str) -> None:
+        call = self._call(call_id)
+        if not _DTMF.match(digits):
+            raise UserFacingError("DTMF digits must be 0-9, *, # or A-D.")
+        assert self.config is not None
+        prm = pj.CallSendDtmfParam()
+        prm.digits = digits.upper()
+        prm.method = (
+            pj.PJSUA_DTMF_METHOD_SIP_INFO
+            if self.config.dtmf_method == "info"
+            else pj.PJSUA_DTMF_METHOD_RFC2833
+        )
+        call.sendDtmf(prm)
+
+    def transfer(self, call_id: str, target: str) -> None:
+        call = self._call(call_id)
+        assert self.account_settings is not None
+        uri = normalize_target(target, registrar_domain(self.account_settings))
+        call.transferring = True
+        call.xfer(uri, pj.CallOpParam(True))
+
+    # ----------------------------------------------------------------- call callbacks
+
+    def call_state(self, call: PhoneCall) -> None:
+        """pjsua callback: the INVITE session changed state."""
+        ci = call.getInfo()
+        name = pjsip_state_name(ci.state)
+        if name is None or name == call.state:
+            return
+        call.state = name
+        if call.direction == "outgoing" and name in ("early", "confirmed"):
+            updated = party_from_value(str(ci.remoteUri))
+            if updated.display_name and not call.remote.display_name:
+                call.remote = updated
+        code, reason = int(ci.lastStatusCode), str(ci.lastReason)
+        self.emit(CallStateChanged(call.call_id, name, call.direction, call.remote, code, reason))
+        if name == "disconnected":
+            self._finish(call)
+        self._update_ringer()
+
+    def _finish(self, call: PhoneCall) -> None:
+        """Forget a disconnected call; the wrapper is dropped on the next loop turn."""
+        call.connected_slot = -1  # pjsua removed the stream's bridge port itself
+        if call.audio.active or call.audio.local_hold:
+            self.emit(MediaStateChanged(call.call_id, active=False))
+        self.calls.pop(call.call_id, None)
+        self._graveyard.append(call)
+        self._update_sound_card()
+
+    def call_media(self, call: PhoneCall) -> None:
+        """pjsua callback: media of the call changed (active, hold, ...)."""
+        ci = call.getInfo()
+        state = media_state(ci)
+        self._connect_audio(call, state)
+        if state != call.audio:
+            changed = (state.active, state.local_hold, state.remote_hold) != (
+                call.audio.active, call.audio.local_hold, call.audio.remote_hold)
+            call.audio = state
+            if changed:
+                self.emit(MediaStateChanged(
+                    call.call_id, state.active, state.local_hold, state.remote_hold))
+        self._update_sound_card()
+
+    def _connect_audio(self, call: PhoneCall, state: AudioState) -> None:
+        port = self.port
+        if port is None:
+            return
+        want = state.active and not state.local_hold and state.slot >= 0
+        if call.connected_slot >= 0 and (not want or call.connected_slot != state.slot):
+            if call.connected_slot == state.slot:  # still the same live bridge port
+                media = call.getAudioMedia(state.index)
+                media.stopTransmit(port)
+                port.stopTransmit(media)
+            call.connected_slot = -1
+        if want and call.connected_slot != state.slot:
+            media = call.getAudioMedia(state.index)
+            media.startTransmit(port)
+            port.startTransmit(media)
+            call.connected_slot = state.slot
+
+    def call_dtmf(self, call: PhoneCall, digit: str) -> None:
+        """pjsua callback: the remote sent a DTMF digit."""
+        if digit and len(digit) == 1 and _DTMF.match(digit):
+            self.emit(DtmfReceived(call.call_id, digit.upper()))
+
+    def call_transfer_status(self, call: PhoneCall, code: int, reason: str, final: bool) -> bool:
+        """pjsua callback: progress of our REFER; returns whether to keep listening."""
+        log.info("transfer of %s: %d %s final=%s", call.call_id, code, reason, final)
+        if not final and code < 300:
+            return True
+        success = 200 <= code < 300
+        call.transferring = False
+        self.emit(TransferResult(call.call_id, success, code, reason))
+        if success and call.call_id in self.calls:
+            try:
+                call.hangup(pj.CallOpParam())
+            except pj.Error as exc:
+                log.info("hanging up the transferred call: %s", exc.info())
+        return False
+
+    # ----------------------------------------------------------------- audio and ringer
+
+    def _update_sound_card(self) -> None:
+        sound = self.sound
+        if sound is None:
+            return
+        needed = any(c.connected_slot >= 0 for c in self.calls.values())
+        if needed and not sound.running:
+            self._open_sound_card()
+        elif not needed and sound.running:
+            sound.close()
+
+    def _open_sound_card(self) -> None:
+        assert self.sound is not None
+        mic, speaker, _ = self._device_choice
+        for problem in self.sound.open(mic, speaker):
+            log.warning("%s", problem)
+            self.emit(EngineError("environment", problem))
+
+    def _update_ringer(self) -> None:
+        ringer = self.ringer
+        if ringer is None:
+            return
+        ringing = any(
+            c.direction == "incoming" and c.state in _RINGING_STATES for c in self.calls.values()
+        )
+        if ringing and not ringer.ringing:
+            problem = ringer.start()
+            if problem:
+                log.warning("%s", problem)
+                self.emit(EngineError("environment", problem))
+        elif not ringing and ringer.ringing:
+            ringer.stop()
+
+    # ----------------------------------------------------------------- devices
+
+    def set_devices(self, request: SetDevices) -> None:
+        self.requested_devices = request
+        self.apply_devices()
+
+    def refresh_devices(self) -> None:
+        """Re-read the device list; PortAudio closes every stream, so reopen them."""
+        if self.sound is not None:
+            self.sound.close()
+        if self.ringer is not None:
+            self.ringer.stop()
+        devices.refresh()
+        self.apply_devices(force_reopen=True)
+
+    def apply_devices(self, force_reopen: bool = False) -> None:
+        """Resolve the requested devices, reopen streams if they changed, report."""
+        found = devices.query()
+        request = self.requested_devices
+        mic = devices.resolve(request.microphone, found, "input", "Microphone")
+        speaker = devices.resolve(request.speaker, found, "output", "Speaker")
+        ringer = devices.resolve(request.ringer, found, "output", "Ringer")
+        choice = (mic.index, speaker.index, ringer.index)
+        changed = choice != self._device_choice
+        self._device_choice = choice
+        if self.ringer is not None:
+            self.ringer.device = ringer.index
+            if changed or force_reopen:
+                self.ringer.stop()
+        if self.sound is not None and (changed or force_reopen):
+            self.sound.close()
+        self._update_sound_card()
+        self._update_ringer()
+        warnings = [r.warning for r in (mic, speaker, ringer) if r.warning]
+        self.emit(DevicesChanged(
+            inputs=_unique(found.names("input")), outputs=_unique(found.names("output")),
+            microphone=mic.name, speaker=speaker.name, ringer=ringer.name,
+            warnings=list(dict.fromkeys(warnings)),
+        ))
+
+    def network_changed(self) -> None:
+        if self.stack is not None:
+            log.info("network changed: re-creating transports")
+            self.stack.handle_ip_change()
+
+    # ----------------------------------------------------------------- reports
+
+    def audio_running(self) -> bool:
+        return self.sound is not None and self.sound.running
+
+    def audio_levels(self) -> AudioLevels | None:
+        """Peak levels since the last report, while the sound card is open."""
+        if self.sound is None or not self.sound.running:
+            return None
+        mic, speaker = self.sound.take_levels()
+        return AudioLevels(round(mic, 3), round(speaker, 3))
+
+    def stream_stats(self) -> list[StreamStats]:
+        """RTP statistics of every call with active audio."""
+        reports = []
+        for call in list(self.calls.values()):
+            if call.audio.active and call.audio.index >= 0:
+                try:
+                    reports.append(_stream_stats(call, call.audio.index))
+                except pj.Error as exc:
+                    log.debug("no stream stats for %s: %s", call.call_id, exc.info())
+        return reports
+
+
+def _stream_stats(call: PhoneCall, index: int) -> StreamStats:
+    info = call.getStreamInfo(index)
+    stat = call.getStreamStat(index)
+    rtcp = stat.rtcp
+    rx, tx = rtcp.rxStat, rtcp.txStat
+    return StreamStats(
+        call_id=call.call_id,
+        codec=f"{info.codecName}/{info.codecClockRate}",
+        rx_packets=int(rx.pkt),
+        rx_lost=int(rx.loss),
+        jitter_ms=round(int(rx.jitterUsec.last) / 1000.0, 2),
+        rtt_ms=round(int(rtcp.rttUsec.last) / 1000.0, 2),
+        tx_packets=int(tx.pkt),
+    )
+
+
+def _unique(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))

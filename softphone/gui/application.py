@@ -1,0 +1,251 @@
+"""Starting and stopping the GUI: ``run_gui(profile)`` is the entry point ``softphone`` uses.
+
+Order at start: QApplication (name, icon, style, translations) -> AppContext (with a
+password prompt) -> the SIP password asked *before* the engine starts when the keyring
+has none -> bridge, main window, incoming-call windows, tray, error hook, control server
+-> ``phone.start()``. At quit the context is closed (engine stopped, database closed).
+
+Everything here runs on the GUI thread, except that the password prompt may be called
+by the phone on an engine thread after a crash: there it answers None instead of
+opening a dialog (the agent can use Phone > Enter password…).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QThread, QTranslator
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+from softphone import __version__, control
+from softphone.context import AppContext, PasswordPrompt
+from softphone.errors import UserFacingError
+from softphone.gui import resources
+from softphone.gui.actions import CallActions
+from softphone.gui.bridge import PhoneBridge
+from softphone.gui.errors_dialog import ErrorReporter, ExceptHook, install_excepthook
+from softphone.gui.incoming import IncomingCallManager
+from softphone.gui.main_window import MainWindow
+from softphone.gui.tray import TrayController
+from softphone.paths import Profile
+from softphone.secrets import SIP_ACCOUNT
+
+log = logging.getLogger(__name__)
+
+#: Builds the app's context given the password prompt (tests pass their own).
+ContextFactory = Callable[[PasswordPrompt], AppContext]
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Application", text)
+
+
+def show_and_raise(window: QWidget) -> None:
+    """Bring ``window`` forward: un-minimise, show, raise and give it the keyboard."""
+    if window.isMinimized():
+        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def create_application(argv: Sequence[str] | None = None) -> QApplication:
+    """The QApplication with the app's name, icon, style, stylesheet and translations."""
+    existing = QApplication.instance()
+    app = cast(QApplication, existing) if existing else QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("Softphone")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("softphone")
+    app.setWindowIcon(resources.icon("app"))
+    app.setStyle("Fusion")
+    app.setStyleSheet(resources.stylesheet())
+    app.setQuitOnLastWindowClosed(False)
+    install_translators(app)
+    return app
+
+
+def install_translators(app: QApplication) -> None:
+    """Load Qt's own and the app's translations for the system locale, when present."""
+    locale = QLocale.system()
+    sources = (("qtbase", "_", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+               ("softphone", "_", str(resources.translations_dir())))
+    for name, prefix, directory in sources:
+        translator = QTranslator(app)
+        if translator.load(locale, name, prefix, directory):
+            app.installTranslator(translator)
+
+
+class PasswordPrompter:
+    """The context's password prompt: a password dialog, on the GUI thread only.
+
+    Cancelling is remembered, so the agent is asked once per start, not at every
+    re-registration; ``ask_again`` re-arms it (Phone > Enter password…).
+    """
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self.account = ""
+        self.parent: QWidget | None = None
+
+    def __call__(self, reason: str) -> str | None:
+        app = QCoreApplication.instance()
+        if app is None or QThread.currentThread() is not app.thread():
+            log.warning("SIP password needed off the GUI thread; not asking now")
+            return None
+        if self.cancelled:
+            return None
+        label = tr("Password for {account}:").format(account=self.account or tr("your account"))
+        if reason:
+            label = f"{reason}\n\n{label}"
+        text, accepted = QInputDialog.getText(
+            self.parent, tr("Softphone – sign in"), label, QLineEdit.EchoMode.Password)
+        if not accepted or not text:
+            self.cancelled = True
+            return None
+        return text
+
+    def ask_again(self) -> None:
+        self.cancelled = False
+
+
+class SoftphoneGui(QObject):
+    """Everything the running GUI owns, wired together."""
+
+    def __init__(self, app: QApplication, context: AppContext,
+                 prompter: PasswordPrompter) -> None:
+        super().__init__()
+        self.app = app
+        self.context = context
+        self.prompter = prompter
+        prompter.account = str(context.settings["sip.uri"])
+        self.bridge = PhoneBridge(context.phone, self)
+        self.actions = CallActions(context.phone)
+        self.reporter = ErrorReporter(lambda: self.window)
+        self.window = MainWindow(context, self.bridge, self.actions, self.reporter)
+        prompter.parent = self.window
+        self.incoming = IncomingCallManager(self.bridge, self.actions, self)
+        self.tray = TrayController(context.phone, self.bridge, self.actions,
+                                   self.show_window, self.quit, self)
+        self.window.close_to_tray = self.tray.available
+        self.window.quit_requested.connect(self.quit)
+        self.window.password_requested.connect(self.enter_password)
+        self._previous_hook: ExceptHook | None = install_excepthook(self.reporter)
+        self.control_server = self._start_control_server()
+        self._closed = False
+
+    # ------------------------------------------------------------------ single instance
+
+    def _start_control_server(self) -> QObject | None:
+        # ==== Single-instance control server (softphone.gui.ipc, written by the lead) ====
+        # Requests from `softphone dial/answer/hangup/status/show` arrive here on the GUI
+        # thread. CallActions stands in for Phone so that dialling or answering from the
+        # command line holds the current call first, like the buttons do.
+        try:
+            from softphone.gui.ipc import ControlServer
+        except ImportError:
+            log.warning("No control server: softphone.gui.ipc is missing")
+            return None
+        name = control.server_name(self.context.profile)
+
+        def handle(raw: bytes) -> bytes:
+            return control.handle_request(raw, self.actions, self.show_window,
+                                          self.reload_settings)
+
+        return ControlServer(name, handle, self)
+        # ==== end of control server ====
+
+    def show_window(self) -> None:
+        show_and_raise(self.window)
+
+    def reload_settings(self) -> None:
+        self.context.settings.reload()
+        self.window.refresh_registration()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def start(self) -> None:
+        """Ask for the password if needed, show the window, start the engine."""
+        self._ask_password_if_needed()
+        self.window.show()
+        try:
+            self.context.phone.start()
+        except OSError as exc:
+            log.exception("The phone engine could not start")
+            self.window.banners.show_banner(
+                "engine", tr("The phone engine could not start: {error}").format(error=exc),
+                "error")
+
+    def _ask_password_if_needed(self) -> None:
+        configured = bool(str(self.context.settings["sip.uri"]).strip())
+        if configured and self.context.secrets.get(SIP_ACCOUNT) is None:
+            self.context.sip_password()
+
+    def enter_password(self) -> None:
+        """Phone > Enter password…: ask, keep it (keyring, else this session), sign in."""
+        self.prompter.account = str(self.context.settings["sip.uri"])
+        self.prompter.ask_again()
+        password = self.prompter("")
+        if password is None:
+            return
+        if not self.context.secrets.set(SIP_ACCOUNT, password):
+            self.window.banners.show_banner(
+                "keyring", tr("The password could not be saved in the keyring; it will be "
+                              "asked again at the next start."), "warning")
+        self.context.phone.register()
+
+    def quit(self) -> None:
+        """Quit, after asking when calls are in progress."""
+        calls = len(self.context.phone.snapshot().calls)
+        if calls and not self._confirm_quit(calls):
+            return
+        self.app.quit()
+
+    def _confirm_quit(self, calls: int) -> bool:
+        answer = QMessageBox.question(
+            self.window, tr("Quit Softphone"),
+            tr("{count} call(s) in progress will be ended. Quit anyway?").format(count=calls))
+        return answer == QMessageBox.StandardButton.Yes
+
+    def shutdown(self) -> None:
+        """Stop listening, remove the tray icon, stop the engine and close the database."""
+        if self._closed:
+            return
+        self._closed = True
+        self.bridge.close()
+        self.tray.hide()
+        if self.control_server is not None and hasattr(self.control_server, "close"):
+            self.control_server.close()
+        if self._previous_hook is not None:
+            sys.excepthook = self._previous_hook
+        self.context.close()
+
+
+def run_gui(
+    profile: Profile | None = None,
+    argv: Sequence[str] | None = None,
+    context_factory: ContextFactory | None = None,
+) -> int:
+    """Run the desktop app until the agent quits; returns the process exit status.
+
+    ``profile`` chooses where settings and data live (default: the OS's user dirs);
+    ``context_factory`` replaces ``AppContext.create`` (it receives the password prompt).
+    """
+    app = create_application(argv)
+    prompter = PasswordPrompter()
+    chosen = profile or Profile.default()
+    factory = context_factory or (lambda prompt: AppContext.create(chosen, prompt))
+    try:
+        context = factory(prompter)
+    except UserFacingError as exc:
+        QMessageBox.critical(None, "Softphone", str(exc))
+        return 2
+    gui = SoftphoneGui(app, context, prompter)
+    app.aboutToQuit.connect(gui.shutdown)
+    gui.start()
+    try:
+        return app.exec()
+    finally:
+        gui.shutdown()

@@ -1,0 +1,72 @@
+"""Finding the app's icons, stylesheet and translations on disk.
+
+Where ``resources/`` is:
+
+- in a repository checkout (or an editable install): the ``resources`` directory beside
+  the ``softphone`` package, i.e. ``<checkout>/resources``;
+- in a PyInstaller build: ``<sys._MEIPASS>/resources`` (the spec must bundle the
+  directory under that name, e.g. ``datas=[("resources", "resources")]``);
+- anywhere else: the directory named by the ``SOFTPHONE_RESOURCES`` environment variable,
+  which wins over both (for packagers and tests).
+
+A missing file is logged and replaced by an empty icon or stylesheet: the app still works.
+Everything here runs on the GUI thread (QIcon needs a QGuiApplication).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+
+log = logging.getLogger(__name__)
+
+#: Icon names, without ".svg", that the GUI uses.
+ICON_NAMES = (
+    "app", "answer", "hangup", "hold", "mute", "transfer", "dialpad",
+    "tray-registered", "tray-offline", "tray-ringing", "tray-in-call",
+)
+
+
+def resources_dir() -> Path:
+    """The ``resources`` directory for this run (see the module docstring)."""
+    override = os.environ.get("SOFTPHONE_RESOURCES")
+    if override:
+        return Path(override)
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"
+
+
+def icon_path(name: str) -> Path:
+    return resources_dir() / "icons" / f"{name}.svg"
+
+
+@functools.cache
+def icon(name: str) -> QIcon:
+    """The icon ``resources/icons/<name>.svg``; an empty icon if it is missing."""
+    path = icon_path(name)
+    if not path.is_file():
+        log.warning("Icon %s not found at %s", name, path)
+        return QIcon()
+    return QIcon(str(path))
+
+
+def stylesheet() -> str:
+    """The text of ``resources/styles/app.qss`` (empty if missing)."""
+    path = resources_dir() / "styles" / "app.qss"
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        log.warning("Stylesheet not loaded: %s", exc)
+        return ""
+
+
+def translations_dir() -> Path:
+    """Where ``softphone_<locale>.qm`` files live."""
+    return resources_dir() / "translations"

@@ -1,0 +1,295 @@
+"""The Settings dialog: account, audio devices, calls, and the rest of the schema.
+
+Fields are built from ``softphone.settings.SCHEMA`` (type, choices, limits, description);
+this module only adds short labels and page placement. The SIP password goes to the OS
+keyring through ``context.secrets`` and never to a file. Devices are stored by name.
+Everything here runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from softphone import protocol
+from softphone.context import AppContext
+from softphone.errors import UserFacingError
+from softphone.gui.bridge import PhoneBridge
+from softphone.secrets import SIP_ACCOUNT
+from softphone.settings import SCHEMA, Setting, SettingValue, setting
+
+ACCOUNT = ("sip.uri", "sip.registrar", "sip.username", "sip.display_name", "sip.transport",
+           "sip.proxy", "sip.stun")
+DEVICES = ("audio.microphone", "audio.speaker", "audio.ringer")
+CALLS = ("calls.auto_answer_seconds", "sip.dtmf_method", "calls.default_region")
+
+LABELS = {
+    "sip.uri": "SIP address", "sip.registrar": "Registrar", "sip.username": "User name",
+    "sip.display_name": "Your name", "sip.transport": "Transport", "sip.proxy": "Outbound proxy",
+    "sip.stun": "STUN server", "sip.local_port": "Local SIP port",
+    "sip.tls_verify": "Verify certificate", "sip.ca_file": "CA bundle",
+    "sip.register_retry_seconds": "Retry after", "sip.register_expires_seconds": "Re-register",
+    "sip.rtp_port": "First RTP port", "sip.dtmf_method": "Key tones",
+    "sip.trace": "SIP trace", "audio.microphone": "Microphone", "audio.speaker": "Headset",
+    "audio.ringer": "Ringer", "audio.sample_rate": "Sample rate",
+    "calls.auto_answer_seconds": "Auto-answer", "calls.default_region": "Country",
+    "log.level": "Log detail",
+}
+CHOICE_LABELS: dict[str, dict[SettingValue, str]] = {
+    "sip.transport": {"udp": "UDP", "tcp": "TCP", "tls": "TLS (encrypted)"},
+    "sip.dtmf_method": {"rfc4733": "In the audio (RFC 4733)", "info": "SIP INFO messages"},
+    "audio.sample_rate": {16000: "16 kHz (wideband)", 48000: "48 kHz"},
+    "log.level": {"debug": "Debug", "info": "Normal", "warning": "Warnings", "error": "Errors"},
+}
+SUFFIXES = {"sip.register_retry_seconds": " s", "sip.register_expires_seconds": " s",
+            "calls.auto_answer_seconds": " s"}
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate("Settings", text)
+
+
+def make_editor(spec: Setting, parent: QWidget) -> QWidget:
+    """The widget that edits ``spec``: combo, check box, spin box or line edit."""
+    editor: QWidget
+    if spec.choices:
+        combo = QComboBox(parent)
+        for choice in spec.choices:
+            combo.addItem(tr(CHOICE_LABELS.get(spec.name, {}).get(choice, str(choice))), choice)
+        editor = combo
+    elif spec.type is bool:
+        editor = QCheckBox(tr(spec.description), parent)
+    elif spec.type is int:
+        spin = QSpinBox(parent)
+        spin.setRange(spec.minimum if spec.minimum is not None else 0,
+                      spec.maximum if spec.maximum is not None else 1_000_000)
+        spin.setSuffix(SUFFIXES.get(spec.name, ""))
+        if spec.name == "calls.auto_answer_seconds":
+            spin.setSpecialValueText(tr("Off"))
+        editor = spin
+    else:
+        line = QLineEdit(parent)
+        line.setClearButtonEnabled(True)
+        editor = line
+    editor.setObjectName(f"setting_{spec.name}")
+    editor.setToolTip(tr(spec.description))
+    editor.setAccessibleDescription(tr(spec.description))
+    return editor
+
+
+def editor_value(editor: QWidget) -> SettingValue:
+    if isinstance(editor, QComboBox):
+        value: SettingValue = editor.currentData()
+        return value
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QSpinBox):
+        return editor.value()
+    assert isinstance(editor, QLineEdit)
+    return editor.text().strip()
+
+
+def set_editor_value(editor: QWidget, value: SettingValue) -> None:
+    if isinstance(editor, QComboBox):
+        index = editor.findData(value)
+        if index < 0:
+            editor.addItem(tr("{name} (not connected)").format(name=value), value)
+            index = editor.count() - 1
+        editor.setCurrentIndex(index)
+    elif isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
+    elif isinstance(editor, QSpinBox):
+        editor.setValue(int(value))
+    elif isinstance(editor, QLineEdit):
+        editor.setText(str(value))
+
+
+class SettingsDialog(QDialog):
+    """Edits the user's settings layer; "Save" validates everything before writing."""
+
+    def __init__(self, context: AppContext, bridge: PhoneBridge,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.settings = context.settings
+        self.setObjectName("settingsDialog")
+        self.setWindowTitle(tr("Settings"))
+        self.editors: dict[str, QWidget] = {}
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self._account_page(), tr("&Account"))
+        self.tabs.addTab(self._audio_page(), tr("A&udio"))
+        self.tabs.addTab(self._form_page(CALLS), tr("&Calls"))
+        advanced = tuple(s.name for s in SCHEMA if s.name not in (*ACCOUNT, *DEVICES, *CALLS))
+        self.tabs.addTab(self._form_page(advanced), tr("Ad&vanced"))
+        self.error = QLabel("", self)
+        self.error.setObjectName("inlineError")
+        self.error.setTextFormat(Qt.TextFormat.PlainText)
+        self.error.setWordWrap(True)
+        self.error.hide()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self._load_values()
+        bridge.devices_changed.connect(self._devices_changed)
+        self._devices_changed(context.phone.snapshot().devices)
+        self.resize(520, 560)
+
+    # ------------------------------------------------------------------ pages
+
+    def _form(self, page: QWidget) -> QFormLayout:
+        form = QFormLayout(page)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setVerticalSpacing(4)
+        return form
+
+    def _add_row(self, form: QFormLayout, name: str, editor: QWidget | None = None) -> QWidget:
+        spec = setting(name)
+        editor = editor or make_editor(spec, form.parentWidget())
+        self.editors[name] = editor
+        label = QLabel(tr(LABELS.get(name, name)) + ":", form.parentWidget())
+        label.setBuddy(editor)
+        label.setToolTip(tr(spec.description))
+        form.addRow(label, editor)
+        if not isinstance(editor, QCheckBox):
+            form.addRow("", self._help(tr(spec.description), form.parentWidget()))
+        return editor
+
+    @staticmethod
+    def _help(text: str, parent: QWidget) -> QLabel:
+        label = QLabel(text, parent)
+        label.setObjectName("fieldHelp")
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        return label
+
+    def _form_page(self, names: tuple[str, ...]) -> QWidget:
+        page = QWidget(self)
+        form = self._form(page)
+        for name in names:
+            self._add_row(form, name)
+        return page
+
+    def _account_page(self) -> QWidget:
+        page = QWidget(self)
+        form = self._form(page)
+        for name in ACCOUNT[:3]:
+            self._add_row(form, name)
+        self._add_password_row(form, page)
+        for name in ACCOUNT[3:]:
+            self._add_row(form, name)
+        return page
+
+    def _add_password_row(self, form: QFormLayout, page: QWidget) -> None:
+        self.password = QLineEdit(page)
+        self.password.setObjectName("passwordField")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        stored = self.context.secrets.get(SIP_ACCOUNT) is not None
+        self.password.setPlaceholderText(
+            tr("Saved – type to replace") if stored else tr("Not saved yet"))
+        label = QLabel(tr("Password:"), page)
+        label.setBuddy(self.password)
+        form.addRow(label, self.password)
+        if self.context.keyring_available:
+            note = tr("Kept in the system keyring, never in a file.")
+        else:
+            note = tr("No keyring is available on this computer, so the password cannot be "
+                      "remembered: it will be asked at each start.")
+        self.password_note = self._help(note, page)
+        self.password_note.setProperty("warning", not self.context.keyring_available)
+        form.addRow("", self.password_note)
+
+    def _audio_page(self) -> QWidget:
+        page = QWidget(self)
+        form = self._form(page)
+        self.in_use: dict[str, QLabel] = {}
+        for name in DEVICES:
+            combo = QComboBox(page)
+            combo.setObjectName(f"setting_{name}")
+            combo.setToolTip(tr(setting(name).description))
+            self._add_row(form, name, combo)
+        self.refresh_button = QPushButton(tr("&Refresh devices"), page)
+        self.refresh_button.setObjectName("refreshDevices")
+        self.refresh_button.setToolTip(tr("Look again for headsets and microphones "
+                                          "(after plugging one in)"))
+        self.refresh_button.clicked.connect(self.refresh_devices)
+        self.devices_status = self._help("", page)
+        row = QHBoxLayout()
+        row.addWidget(self.refresh_button)
+        row.addWidget(self.devices_status, 1)
+        form.addRow("", row)
+        return page
+
+    # ------------------------------------------------------------------ values
+
+    def _load_values(self) -> None:
+        for name, editor in self.editors.items():
+            if name not in DEVICES:
+                set_editor_value(editor, self.settings[name])
+
+    def _devices_changed(self, devices: protocol.DevicesChanged) -> None:
+        lists = {"audio.microphone": devices.inputs, "audio.speaker": devices.outputs,
+                 "audio.ringer": devices.outputs}
+        in_use = {"audio.microphone": devices.microphone, "audio.speaker": devices.speaker,
+                  "audio.ringer": devices.ringer}
+        for name, names in lists.items():
+            combo = self.editors[name]
+            assert isinstance(combo, QComboBox)
+            wanted = combo.currentData() if combo.count() else self.settings[name]
+            combo.clear()
+            combo.addItem(tr("System default"), "")
+            for device in names:
+                combo.addItem(device, device)
+            set_editor_value(combo, wanted)
+        used = [f"{tr(LABELS[n])}: {in_use[n]}" for n in DEVICES if in_use[n]]
+        self.devices_status.setText(tr("In use – ") + ", ".join(used) if used else "")
+
+    def refresh_devices(self) -> None:
+        self.devices_status.setText(tr("Looking for devices…"))
+        self.context.phone.refresh_devices()
+
+    def changes(self) -> dict[str, SettingValue]:
+        """The settings whose edited value differs from the current one."""
+        return {name: value for name, editor in self.editors.items()
+                if (value := editor_value(editor)) != self.settings[name]}
+
+    def save(self) -> None:
+        """Validate all, store the password in the keyring, then write the settings."""
+        changes = self.changes()
+        try:
+            for name, value in changes.items():
+                setting(name).validate(value)
+        except UserFacingError as exc:
+            self.show_error(str(exc))
+            return
+        password = self.password.text()
+        if password:
+            self.context.secrets.set(SIP_ACCOUNT, password)
+        for name, value in changes.items():
+            self.settings.set(name, value)
+        if password and not any(name.startswith("sip.") for name in changes):
+            self.context.phone.register()
+        self.accept()
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setVisible(bool(message))

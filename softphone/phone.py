@@ -1,0 +1,466 @@
+"""The phone as the rest of the app sees it: state built from engine events, and actions.
+
+``Phone`` owns the engine supervisor. It turns engine events into its own state
+(registration, calls, devices, levels), records finished calls in the history, and
+tells subscribers what changed. It imports no Qt: the GUI subscribes and re-posts
+events to its own thread.
+
+Threads: actions (``dial``, ``answer``...) may be called from any thread. Subscribers
+are called on the engine reader thread (or the thread that called ``start``), after the
+state has been updated; they must not block.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from softphone import protocol, targets
+from softphone.settings import Settings
+from softphone.storage.history import CallHistory, HistoryEntry
+from softphone.supervisor import EngineProcess, Supervisor
+
+log = logging.getLogger(__name__)
+
+PasswordProvider = Callable[[], str | None]
+
+
+# ------------------------------------------------------------------ app-level events
+
+
+@dataclass(frozen=True)
+class EngineCrashed:
+    """The engine died unexpectedly; its calls are gone. A restart follows."""
+
+    pid: int
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class EngineRestarted:
+    """A new engine is running after a crash (show "phone engine restarted")."""
+
+    pid: int
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    """A call left the call list; ``entry`` is what went into the history."""
+
+    entry: HistoryEntry
+
+
+PhoneEvent = protocol.Event | EngineCrashed | EngineRestarted | CallEnded
+
+
+# ------------------------------------------------------------------ state
+
+
+@dataclass
+class Call:
+    id: str
+    direction: protocol.Direction
+    state: protocol.CallStateName
+    remote: protocol.RemoteParty
+    started_at: float = field(default_factory=time.time)
+    answered_at: float | None = None
+    local_hold: bool = False
+    remote_hold: bool = False
+    declined: bool = False
+    last_code: int = 0
+    last_reason: str = ""
+    stats: protocol.StreamStats | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "direction": self.direction,
+            "state": "held" if self.local_hold and self.state == "confirmed" else self.state,
+            "remote": {
+                "display_name": self.remote.display_name,
+                "number": self.remote.number,
+                "uri": self.remote.uri,
+            },
+            "started_at": self.started_at,
+            "answered_at": self.answered_at,
+            "on_hold": self.local_hold,
+        }
+
+
+@dataclass
+class PhoneState:
+    registration: protocol.RegistrationChanged = field(
+        default_factory=lambda: protocol.RegistrationChanged("unregistered", "not configured")
+    )
+    engine_pid: int = 0
+    engine_alive: bool = False
+    engine_restarts: int = 0
+    calls: dict[str, Call] = field(default_factory=dict)
+    devices: protocol.DevicesChanged = field(default_factory=protocol.DevicesChanged)
+    muted: bool = False
+    levels: protocol.AudioLevels = field(default_factory=lambda: protocol.AudioLevels(0.0, 0.0))
+    last_error: protocol.EngineError | None = None
+
+
+class Phone:
+    """Owner of the engine and of the phone's state. See the module docstring for threads."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        history: CallHistory,
+        password_provider: PasswordProvider,
+        engine_log_file: Any = None,
+    ) -> None:
+        self.settings = settings
+        self.history = history
+        self._password_provider = password_provider
+        self._lock = threading.RLock()
+        self._state = PhoneState()
+        self._subscribers: list[Callable[[PhoneEvent], None]] = []
+        self._restarting = False
+        self._supervisor = Supervisor(
+            on_event=self._handle_engine_event,
+            on_started=self._configure_engine,
+            on_crash=self._handle_crash,
+            log_file=engine_log_file,
+            log_level=str(settings["log.level"]),
+        )
+        settings.on_change(self._setting_changed)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        self._supervisor.stop()
+        with self._lock:
+            self._state.engine_alive = False
+
+    def subscribe(self, subscriber: Callable[[PhoneEvent], None]) -> None:
+        self._subscribers.append(subscriber)
+
+    def snapshot(self) -> PhoneState:
+        """A deep copy of the current state, safe to read on any thread."""
+        with self._lock:
+            engine = self._supervisor.engine
+            self._state.engine_alive = engine is not None and engine.alive
+            return copy.deepcopy(self._state)
+
+    def status(self) -> dict[str, Any]:
+        """The state as JSON-ready data (``softphone status --json``)."""
+        state = self.snapshot()
+        return {
+            "registration": {"state": state.registration.state,
+                             "reason": state.registration.reason,
+                             "code": state.registration.code},
+            "engine": {"pid": state.engine_pid, "alive": state.engine_alive,
+                       "restarts": state.engine_restarts},
+            "calls": [call.as_json() for call in state.calls.values()],
+            "audio": {"microphone": state.devices.microphone,
+                      "speaker": state.devices.speaker,
+                      "ringer": state.devices.ringer,
+                      "warnings": list(state.devices.warnings),
+                      "muted": state.muted},
+        }
+
+    # ---------------------------------------------------------------- actions
+
+    def register(self) -> None:
+        """(Re-)register with the configured account, asking for the password if needed."""
+        account = self._account_config()
+        if account is None:
+            return
+        self._supervisor.send(protocol.Register(account))
+
+    def dial(self, target: str) -> str:
+        """Start an outgoing call; returns its call id. Raises UserFacingError on bad input."""
+        normalised = targets.normalise_dial_target(target, str(self.settings["calls.default_region"]))
+        call_id = f"out-{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self._state.calls[call_id] = Call(
+                call_id, "outgoing", "calling", protocol.RemoteParty(number=target, uri=normalised)
+            )
+        self._supervisor.send(protocol.Dial(call_id, normalised))
+        return call_id
+
+    def answer(self, call_id: str | None = None) -> str | None:
+        call_id = call_id or self._first_call("incoming")
+        if call_id:
+            self._supervisor.send(protocol.Answer(call_id))
+        return call_id
+
+    def decline(self, call_id: str | None = None, code: int = 486) -> str | None:
+        call_id = call_id or self._first_call("incoming")
+        if call_id:
+            with self._lock:
+                if call_id in self._state.calls:
+                    self._state.calls[call_id].declined = True
+            self._supervisor.send(protocol.Decline(call_id, code))
+        return call_id
+
+    def hangup(self, call_id: str | None = None) -> str | None:
+        call_id = call_id or self._current_call_id()
+        if call_id:
+            self._supervisor.send(protocol.Hangup(call_id))
+        return call_id
+
+    def hold(self, call_id: str | None = None) -> None:
+        call_id = call_id or self._current_call_id()
+        if call_id:
+            self._supervisor.send(protocol.Hold(call_id))
+
+    def resume(self, call_id: str | None = None) -> None:
+        call_id = call_id or self._first_held_call()
+        if call_id:
+            self._supervisor.send(protocol.Resume(call_id))
+
+    def set_muted(self, muted: bool) -> None:
+        self._supervisor.send(protocol.Mute(muted))
+
+    def send_dtmf(self, digits: str, call_id: str | None = None) -> None:
+        call_id = call_id or self._current_call_id()
+        if call_id:
+            self._supervisor.send(protocol.SendDtmf(call_id, digits))
+
+    def transfer(self, target: str, call_id: str | None = None) -> None:
+        normalised = targets.normalise_dial_target(target, str(self.settings["calls.default_region"]))
+        call_id = call_id or self._current_call_id()
+        if call_id:
+            self._supervisor.send(protocol.Transfer(call_id, normalised))
+
+    def refresh_devices(self) -> None:
+        self._supervisor.send(protocol.RefreshDevices())
+
+    def network_changed(self) -> None:
+        self._supervisor.send(protocol.NetworkChanged())
+
+    # ---------------------------------------------------------------- queries
+
+    def _first_call(self, state: str) -> str | None:
+        with self._lock:
+            return next((c.id for c in self._state.calls.values() if c.state == state), None)
+
+    def _current_call_id(self) -> str | None:
+        """The call an unqualified action means: the live unheld one, else any."""
+        with self._lock:
+            calls = list(self._state.calls.values())
+        for call in calls:
+            if call.state == "confirmed" and not call.local_hold:
+                return call.id
+        for call in calls:
+            if call.state in ("calling", "early", "connecting", "incoming"):
+                return call.id
+        return calls[0].id if calls else None
+
+    def _first_held_call(self) -> str | None:
+        with self._lock:
+            return next((c.id for c in self._state.calls.values() if c.local_hold), None)
+
+    # ---------------------------------------------------------------- engine set-up
+
+    def _account_config(self) -> protocol.AccountConfig | None:
+        s = self.settings
+        uri = str(s["sip.uri"]).strip()
+        if not uri:
+            self._set_registration(protocol.RegistrationChanged("unregistered", "not configured"))
+            return None
+        password = self._password_provider()
+        if password is None:
+            self._set_registration(protocol.RegistrationChanged("failed", "no password"))
+            return None
+        return protocol.AccountConfig(
+            uri=uri,
+            registrar=str(s["sip.registrar"]),
+            username=str(s["sip.username"]),
+            password=password,
+            transport=s["sip.transport"],
+            proxy=str(s["sip.proxy"]),
+            stun=str(s["sip.stun"]),
+            display_name=str(s["sip.display_name"]),
+            tls_verify=bool(s["sip.tls_verify"]),
+            ca_file=str(s["sip.ca_file"]),
+            register_retry_seconds=int(s["sip.register_retry_seconds"]),
+            register_expires_seconds=int(s["sip.register_expires_seconds"]),
+        )
+
+    def _engine_config(self) -> protocol.EngineConfig:
+        s = self.settings
+        return protocol.EngineConfig(
+            sip_port=int(s["sip.local_port"]),
+            rtp_port=int(s["sip.rtp_port"]),
+            dtmf_method=s["sip.dtmf_method"],
+            auto_answer_seconds=int(s["calls.auto_answer_seconds"]),
+            sample_rate=int(s["audio.sample_rate"]),
+            sip_trace=bool(s["sip.trace"]),
+            log_level=5 if s["log.level"] == "debug" else 3,
+        )
+
+    def _devices_command(self) -> protocol.SetDevices:
+        s = self.settings
+        return protocol.SetDevices(
+            str(s["audio.microphone"]), str(s["audio.speaker"]), str(s["audio.ringer"])
+        )
+
+    def _configure_engine(self, engine: EngineProcess) -> None:
+        """Runs right after each engine start: configure, choose devices, register."""
+        with self._lock:
+            self._state.engine_pid = engine.pid
+            self._state.engine_alive = True
+            restarted = self._restarting
+            self._restarting = False
+        engine.send(protocol.Configure(self._engine_config()))
+        engine.send(self._devices_command())
+        self.register()
+        if restarted:
+            self._publish(EngineRestarted(engine.pid))
+
+    def _setting_changed(self, name: str, _value: object) -> None:
+        if name.startswith("audio.") and name != "audio.sample_rate":
+            self._supervisor.send(self._devices_command())
+        elif name.startswith("sip.") and name not in ("sip.rtp_port", "sip.local_port"):
+            self.register()
+
+    # ---------------------------------------------------------------- events
+
+    def _handle_crash(self, pid: int, exit_code: int) -> None:
+        """Reader thread of the dead engine: end its calls in the history, then report."""
+        with self._lock:
+            self._restarting = True
+            self._state.engine_alive = False
+            self._state.engine_restarts += 1
+            self._state.registration = protocol.RegistrationChanged(
+                "registering", "phone engine restarted"
+            )
+            calls = list(self._state.calls.values())
+            self._state.calls.clear()
+        for call in calls:
+            self._finish_call(call, outcome="dropped")
+        self._publish(EngineCrashed(pid, exit_code))
+
+    def _handle_engine_event(self, event: protocol.Event) -> None:
+        """Reader thread: apply one engine event to the state, then publish it."""
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, event)
+        self._publish(event)
+
+    def _set_registration(self, event: protocol.RegistrationChanged) -> None:
+        with self._lock:
+            self._state.registration = event
+        self._publish(event)
+
+    def _on_registration(self, event: protocol.RegistrationChanged) -> None:
+        with self._lock:
+            self._state.registration = event
+
+    def _on_incoming(self, event: protocol.IncomingCall) -> None:
+        with self._lock:
+            self._state.calls[event.call_id] = Call(
+                event.call_id, "incoming", "incoming", event.remote
+            )
+
+    def _on_call_state(self, event: protocol.CallStateChanged) -> None:
+        with self._lock:
+            call = self._state.calls.get(event.call_id)
+            if call is None:
+                call = Call(event.call_id, event.direction, event.state, event.remote)
+                self._state.calls[event.call_id] = call
+            call.state = event.state
+            if event.remote.uri or event.remote.number:
+                call.remote = event.remote
+            call.last_code, call.last_reason = event.code, event.reason
+            if event.state == "confirmed" and call.answered_at is None:
+                call.answered_at = time.time()
+            if event.state == "disconnected":
+                del self._state.calls[event.call_id]
+            else:
+                return
+        self._finish_call(call, _outcome(call))
+
+    def _on_media(self, event: protocol.MediaStateChanged) -> None:
+        with self._lock:
+            call = self._state.calls.get(event.call_id)
+            if call is not None:
+                call.local_hold, call.remote_hold = event.local_hold, event.remote_hold
+
+    def _on_devices(self, event: protocol.DevicesChanged) -> None:
+        with self._lock:
+            self._state.devices = event
+
+    def _on_mute(self, event: protocol.MuteChanged) -> None:
+        with self._lock:
+            self._state.muted = event.muted
+
+    def _on_levels(self, event: protocol.AudioLevels) -> None:
+        with self._lock:
+            self._state.levels = event
+
+    def _on_stats(self, event: protocol.StreamStats) -> None:
+        with self._lock:
+            call = self._state.calls.get(event.call_id)
+            if call is not None:
+                call.stats = event
+
+    def _on_error(self, event: protocol.EngineError) -> None:
+        log_fn = log.error if event.kind == "bug" else log.warning
+        log_fn("Engine reported %s error: %s %s", event.kind, event.message, event.details)
+        with self._lock:
+            self._state.last_error = event
+
+    def _finish_call(self, call: Call, outcome: str) -> None:
+        ended = time.time()
+        entry = HistoryEntry(
+            call_id=call.id,
+            direction=call.direction,
+            display_name=call.remote.display_name,
+            number=call.remote.number,
+            uri=call.remote.uri,
+            started_at=call.started_at,
+            answered_at=call.answered_at,
+            ended_at=ended,
+            duration_seconds=round(ended - call.answered_at, 1) if call.answered_at else 0.0,
+            outcome=outcome,
+        )
+        self.history.add(entry)
+        self._publish(CallEnded(entry))
+
+    def _publish(self, event: PhoneEvent) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("Subscriber failed on %r", event)
+
+
+def _outcome(call: Call) -> str:
+    """How a finished call is recorded in the history."""
+    if call.answered_at is not None:
+        return "answered"
+    if call.direction == "incoming":
+        return "declined" if call.declined else "missed"
+    if call.last_code == 486 or call.last_code == 600:
+        return "busy"
+    if call.last_code in (480, 408, 487):
+        return "no answer"
+    return "failed"
+
+
+_HANDLERS: dict[type[Any], Callable[[Phone, Any], None]] = {
+    protocol.RegistrationChanged: Phone._on_registration,
+    protocol.IncomingCall: Phone._on_incoming,
+    protocol.CallStateChanged: Phone._on_call_state,
+    protocol.MediaStateChanged: Phone._on_media,
+    protocol.DevicesChanged: Phone._on_devices,
+    protocol.MuteChanged: Phone._on_mute,
+    protocol.AudioLevels: Phone._on_levels,
+    protocol.StreamStats: Phone._on_stats,
+    protocol.EngineError: Phone._on_error,
+}

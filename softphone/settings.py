@@ -1,0 +1,241 @@
+"""The one settings schema, and settings read from layered TOML files.
+
+Layers, later ones win: built-in defaults, the system-wide file IT deploys, the
+user's file in the profile. Every setting has a dotted name (``sip.uri``), a type,
+a default and a description; ``softphone config list`` prints them. Imports no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from softphone.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+SettingValue = str | int | bool
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type[SettingValue]
+    default: SettingValue
+    description: str
+    choices: tuple[SettingValue, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def section(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.name.split(".", 1)[1]
+
+    def validate(self, value: Any) -> SettingValue:
+        """Return ``value`` as this setting's type, or raise ``UserFacingError``."""
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise UserFacingError(f"{self.name} must be true or false, not {value!r}")
+        elif self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise UserFacingError(f"{self.name} must be a whole number, not {value!r}")
+            if self.minimum is not None and value < self.minimum:
+                raise UserFacingError(f"{self.name} must be at least {self.minimum}")
+            if self.maximum is not None and value > self.maximum:
+                raise UserFacingError(f"{self.name} must be at most {self.maximum}")
+        elif not isinstance(value, str):
+            raise UserFacingError(f"{self.name} must be text, not {value!r}")
+        if self.choices and value not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            raise UserFacingError(f"{self.name} must be one of: {allowed}")
+        return value  # type: ignore[no-any-return]
+
+    def parse(self, text: str) -> SettingValue:
+        """Parse a value typed on the command line."""
+        if self.type is bool:
+            lowered = text.strip().lower()
+            if lowered in ("true", "yes", "on", "1"):
+                return True
+            if lowered in ("false", "no", "off", "0"):
+                return False
+            raise UserFacingError(f"{self.name} must be true or false, not {text!r}")
+        if self.type is int:
+            try:
+                return self.validate(int(text.strip()))
+            except ValueError:
+                raise UserFacingError(f"{self.name} must be a whole number, not {text!r}") from None
+        return self.validate(text)
+
+
+SCHEMA: tuple[Setting, ...] = (
+    Setting("sip.uri", str, "", "Your SIP address, e.g. sip:1001@pbx.example.com"),
+    Setting("sip.registrar", str, "", "Registrar, e.g. sip:pbx.example.com (empty: from sip.uri)"),
+    Setting("sip.username", str, "", "Authentication user name (empty: user part of sip.uri)"),
+    Setting("sip.display_name", str, "", "Name shown to the people you call"),
+    Setting("sip.transport", str, "udp", "SIP transport", choices=("udp", "tcp", "tls")),
+    Setting("sip.proxy", str, "", "Outbound proxy URI (optional)"),
+    Setting("sip.stun", str, "", "STUN server host:port (optional)"),
+    Setting("sip.local_port", int, 0, "Local SIP port (0: any free port)", minimum=0,
+            maximum=65535),
+    Setting("sip.tls_verify", bool, True, "Verify the server's TLS certificate"),
+    Setting("sip.ca_file", str, "", "CA bundle for TLS (empty: the system's bundle)"),
+    Setting("sip.register_retry_seconds", int, 5,
+            "Seconds before retrying a failed registration", minimum=1, maximum=3600),
+    Setting("sip.register_expires_seconds", int, 300, "Registration lifetime in seconds",
+            minimum=30, maximum=86400),
+    Setting("sip.rtp_port", int, 4000, "First local RTP port", minimum=1024, maximum=65000),
+    Setting("sip.dtmf_method", str, "rfc4733", "How key presses are sent during a call",
+            choices=("rfc4733", "info")),
+    Setting("sip.trace", bool, False, "Write SIP messages to the log (passwords removed)"),
+    Setting("audio.microphone", str, "", "Microphone device name (empty: system default)"),
+    Setting("audio.speaker", str, "", "Headset/speaker device name (empty: system default)"),
+    Setting("audio.ringer", str, "", "Device the ringtone plays on (empty: system default)"),
+    Setting("audio.sample_rate", int, 16000, "Audio sample rate in Hz", choices=(16000, 48000)),
+    Setting("calls.auto_answer_seconds", int, -1,
+            "Answer incoming calls automatically after this many seconds (-1: off)",
+            minimum=-1, maximum=600),
+    Setting("calls.default_region", str, "US", "Country for numbers dialled without a prefix"),
+    Setting("log.level", str, "info", "How much the log records",
+            choices=("debug", "info", "warning", "error")),
+)
+
+_BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
+
+
+def setting(name: str) -> Setting:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UserFacingError(f"there is no setting called {name!r}") from None
+
+
+@dataclass(frozen=True)
+class LayerProblem:
+    """A settings file or value that was ignored, with why."""
+
+    path: Path
+    message: str
+
+
+class Settings:
+    """The merged view of all layers. Thread-safe; listeners run on the writer's thread."""
+
+    def __init__(self, user_file: Path, system_file: Path | None = None) -> None:
+        self.user_file = user_file
+        self.system_file = system_file
+        self.problems: list[LayerProblem] = []
+        self._lock = threading.RLock()
+        self._system: dict[str, SettingValue] = {}
+        self._user: dict[str, SettingValue] = {}
+        self._listeners: list[Callable[[str, SettingValue], None]] = []
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the files again; keep what is valid, record the rest in ``problems``."""
+        problems: list[LayerProblem] = []
+        system = self._read_layer(self.system_file, problems) if self.system_file else {}
+        user = self._read_layer(self.user_file, problems)
+        with self._lock:
+            old = self.as_dict()
+            self._system, self._user, self.problems = system, user, problems
+        for name, value in self.as_dict().items():
+            if old.get(name) != value:
+                self._notify(name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        spec = setting(name)
+        with self._lock:
+            if name in self._user:
+                return self._user[name]
+            if name in self._system:
+                return self._system[name]
+        return spec.default
+
+    def source(self, name: str) -> str:
+        """Which layer ``name`` comes from: "user", "system" or "default"."""
+        setting(name)
+        with self._lock:
+            if name in self._user:
+                return "user"
+            return "system" if name in self._system else "default"
+
+    def as_dict(self) -> dict[str, SettingValue]:
+        return {spec.name: self[spec.name] for spec in SCHEMA}
+
+    def set(self, name: str, value: Any) -> None:
+        """Validate and store ``value`` in the user's file."""
+        spec = setting(name)
+        checked = spec.validate(value)
+        with self._lock:
+            self._user[name] = checked
+            self._write_user_file()
+        self._notify(name, checked)
+
+    def reset(self, name: str) -> None:
+        setting(name)
+        with self._lock:
+            self._user.pop(name, None)
+            self._write_user_file()
+        self._notify(name, self[name])
+
+    def on_change(self, listener: Callable[[str, SettingValue], None]) -> None:
+        self._listeners.append(listener)
+
+    def _notify(self, name: str, value: SettingValue) -> None:
+        for listener in list(self._listeners):
+            listener(name, value)
+
+    def _write_user_file(self) -> None:
+        nested: dict[str, dict[str, SettingValue]] = {}
+        for name, value in sorted(self._user.items()):
+            spec = _BY_NAME[name]
+            nested.setdefault(spec.section, {})[spec.key] = value
+        self.user_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.user_file.with_suffix(".tmp")
+        tmp.write_text(tomli_w.dumps(nested), encoding="utf-8")
+        tmp.replace(self.user_file)
+
+    @staticmethod
+    def _read_layer(path: Path, problems: list[LayerProblem]) -> dict[str, SettingValue]:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            problems.append(LayerProblem(path, f"{path}: {exc}"))
+            log.warning("Ignoring settings file %s: %s", path, exc)
+            return {}
+        return _flatten_layer(path, raw, problems)
+
+
+def _flatten_layer(
+    path: Path, raw: Mapping[str, Any], problems: list[LayerProblem]
+) -> dict[str, SettingValue]:
+    values: dict[str, SettingValue] = {}
+    for name, value in _walk(raw):
+        try:
+            values[name] = setting(name).validate(value)
+        except UserFacingError as exc:
+            problems.append(LayerProblem(path, f"{path}: {exc}"))
+            log.warning("Ignoring %s in %s: %s", name, path, exc)
+    return values
+
+
+def _walk(raw: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            yield from _walk(value, f"{name}.")
+        else:
+            yield name, value

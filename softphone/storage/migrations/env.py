@@ -1,0 +1,10 @@
+"""Alembic environment: always run with the connection the app hands over."""
+
+from alembic import context
+
+from softphone.storage.database import Base
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

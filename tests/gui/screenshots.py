@@ -1,0 +1,133 @@
+"""Offscreen screenshots of the main screens, for looking at the layout by eye.
+
+    QT_QPA_PLATFORM=offscreen python -m tests.gui.screenshots [OUT_DIR]   (default /tmp/screens)
+
+Uses the same real, unstarted phone as the tests (``tests.gui.harness``).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from softphone import protocol
+from softphone.gui.application import create_application
+from softphone.gui.bridge import PhoneBridge
+from softphone.gui.incoming import IncomingCallManager
+from softphone.gui.main_window import MainWindow
+from softphone.gui.settings_dialog import SettingsDialog
+from tests.gui.harness import FakeClock, PhoneHarness
+
+DEVICES = protocol.DevicesChanged(
+    inputs=["Jabra Evolve2 40 Mono", "Built-in Microphone"],
+    outputs=["Jabra Evolve2 40 Mono", "Built-in Speakers", "HDMI Output (Dell U2720Q)"],
+    microphone="Jabra Evolve2 40 Mono", speaker="Jabra Evolve2 40 Mono",
+    ringer="Built-in Speakers",
+)
+
+
+def settle(app: QApplication) -> None:
+    for _ in range(5):
+        app.processEvents()
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    widget.grab().save(str(out / f"{name}.png"))
+    print(out / f"{name}.png")
+
+
+def make_history(phone: PhoneHarness) -> None:
+    phone.ring("h1", "Nguyễn Thị Mai", "+84 28 3822 1234")
+    phone.connect("h1")
+    phone.hang_up("h1")
+    phone.ring("h2", "", "+40 21 310 2040")
+    phone.hang_up("h2")
+    phone.ring("h3", "Kovács Ágnes", "+36 1 234 5678")
+    phone.connect("h3")
+    phone.hang_up("h3")
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    app = create_application(["screens"])
+    with tempfile.TemporaryDirectory() as tmp:
+        phone = PhoneHarness(Path(tmp))
+        phone.settings.set("sip.uri", "sip:1001@pbx.example.com")
+        bridge = PhoneBridge(phone.phone)
+        clock = FakeClock()
+        window = MainWindow(phone.context, bridge, clock=clock)
+        incoming = IncomingCallManager(bridge, window.calls)
+        window.show()
+        phone.register()
+        phone.emit(DEVICES)
+        make_history(phone)
+        settle(app)
+        save(window, out, "main-idle")
+
+        window.tabs.setCurrentIndex(1)
+        settle(app)
+        save(window, out, "main-history")
+        window.tabs.setCurrentIndex(0)
+
+        phone.register("failed", "authentication failed", 401)
+        phone.emit(protocol.DevicesChanged(
+            DEVICES.inputs, DEVICES.outputs, "Built-in Microphone", "Built-in Speakers",
+            "Built-in Speakers",
+            ['Microphone "Jabra Evolve2 40 Mono" is not connected; using "Built-in Microphone" '
+             'instead.']))
+        settle(app)
+        save(window, out, "main-failed-warning")
+        phone.register()
+        phone.emit(DEVICES)
+
+        phone.ring("c1", "Αλέξανδρος Παπαδόπουλος", "+30 210 555 0199")
+        settle(app)
+        for call_id, popup in incoming.windows.items():
+            save(popup, out, f"incoming-{call_id}")
+        save(window, out, "main-ringing")
+
+        phone.connect("c1")
+        clock.advance(205)
+        window.tick()
+        phone.emit(protocol.AudioLevels(0.62, 0.35),
+                   protocol.StreamStats("c1", "opus", 9800, 12, 14.0, 38.0, 9790))
+        phone.ring("c2", "محمد رضا حسینی", "+98 21 8888 7777")
+        settle(app)
+        for call_id, popup in incoming.windows.items():
+            save(popup, out, f"incoming-{call_id}")
+        save(window, out, "main-in-call-second-ringing")
+
+        phone.hold("c1")
+        phone.connect("c2")
+        window.toggle_keypad()
+        phone.emit(protocol.MuteChanged(True), protocol.AudioLevels(0.0, 0.4))
+        settle(app)
+        save(window, out, "main-in-call-hold-keypad")
+
+        phone.ring("c3", "<b>Boss</b><img src=x> " + "Very Long Display Name " * 6,
+                   "+1 555 0100 " * 3)
+        settle(app)
+        save(incoming.windows["c3"], out, "incoming-long-markup")
+        save(window, out, "main-long-names")
+
+        phone.crash()
+        phone.restart()
+        settle(app)
+        save(window, out, "main-engine-restarted")
+
+        dialog = SettingsDialog(phone.context, bridge, window)
+        dialog.show()
+        for index in range(dialog.tabs.count()):
+            dialog.tabs.setCurrentIndex(index)
+            settle(app)
+            save(dialog, out, f"settings-{index}")
+        dialog.close()
+        bridge.close()
+        phone.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/screens"))

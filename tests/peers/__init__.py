@@ -1,0 +1,1 @@
+"""Real peers (Kamailio, baresip, PulseAudio) for end-to-end tests."""

@@ -1,0 +1,130 @@
+"""WAV helpers: write test tones and measure what a peer or device heard."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+# Samples whose magnitude stays below this (of full scale) count as silence.
+SILENCE_THRESHOLD = 0.01
+
+
+def write_tone(
+    path: Path | str,
+    freq_hz: float,
+    seconds: float,
+    rate: int = 16000,
+    amplitude: float = 0.5,
+) -> Path:
+    """Write a mono 16-bit PCM sine tone to ``path`` and return the path."""
+    path = Path(path)
+    count = round(seconds * rate)
+    t = np.arange(count, dtype=np.float64) / rate
+    samples = amplitude * np.sin(2.0 * np.pi * freq_hz * t)
+    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return path
+
+
+def read_wav(path: Path | str) -> tuple[npt.NDArray[np.float64], int]:
+    """Return ``(samples, rate)`` of a 16-bit WAV as floats in [-1, 1], first channel only."""
+    with wave.open(str(path), "rb") as src:
+        if src.getsampwidth() != 2:
+            raise ValueError(f"{path}: only 16-bit PCM is supported")
+        channels = src.getnchannels()
+        rate = src.getframerate()
+        raw = src.readframes(src.getnframes())
+    data = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
+    if channels > 1:
+        data = data[: len(data) - len(data) % channels].reshape(-1, channels)[:, 0]
+    return data, rate
+
+
+def non_silent(samples: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Trim leading and trailing silence (below :data:`SILENCE_THRESHOLD`)."""
+    loud = np.flatnonzero(np.abs(samples) >= SILENCE_THRESHOLD)
+    if loud.size == 0:
+        return samples[:0]
+    return samples[loud[0] : loud[-1] + 1]
+
+
+def dominant_frequency(path: Path | str, skip_seconds: float = 0.0) -> float:
+    """Frequency in Hz of the strongest spectral peak of the non-silent part of a WAV.
+
+    ``skip_seconds`` drops the start (e.g. jitter-buffer warm-up). Returns 0.0 if the
+    remaining signal is silent.
+    """
+    samples, rate = read_wav(path)
+    samples = non_silent(samples[round(skip_seconds * rate) :])
+    if samples.size < 16:
+        return 0.0
+    windowed = (samples - samples.mean()) * np.hanning(samples.size)
+    spectrum = np.abs(np.fft.rfft(windowed))
+    spectrum[0] = 0.0
+    peak = int(np.argmax(spectrum))
+    return float(peak * rate / samples.size)
+
+
+def rms(path: Path | str, skip_seconds: float = 0.0) -> float:
+    """Root-mean-square level of a WAV (0.0 silence .. ~0.707 full-scale sine)."""
+    samples, rate = read_wav(path)
+    samples = samples[round(skip_seconds * rate) :]
+    if samples.size == 0:
+        return 0.0
+    return float(np.sqrt(np.mean(samples**2)))
+
+
+def duration(path: Path | str) -> float:
+    """Length of a WAV in seconds (0.0 if it has no frames yet)."""
+    with wave.open(str(path), "rb") as src:
+        return src.getnframes() / float(src.getframerate())
+
+
+def wav_is_complete(path: Path | str) -> bool:
+    """True if ``path`` is a RIFF/WAVE file whose header sizes match the file (finalised).
+
+    Writers such as libsndfile put placeholder sizes in the header until the file is
+    closed, so this tells a recording still being written from a finished one.
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as src:
+            head = src.read(12)
+    except OSError:
+        return False
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return False
+    riff_size = int.from_bytes(head[4:8], "little")
+    if riff_size != size - 8:
+        return False
+    try:
+        duration(path)
+    except (wave.Error, EOFError):
+        return False
+    return True
+
+
+def wav_seconds_written(path: Path | str) -> float:
+    """Seconds of 16-bit audio in a WAV that may still be being written (size-based).
+
+    Reads channels and rate from the header and assumes the usual 44-byte header.
+    """
+    try:
+        with open(path, "rb") as src:
+            head = src.read(44)
+        size = Path(path).stat().st_size
+    except OSError:
+        return 0.0
+    if len(head) < 44 or head[:4] != b"RIFF":
+        return 0.0
+    channels = int.from_bytes(head[22:24], "little") or 1
+    rate = int.from_bytes(head[24:28], "little") or 1
+    return max(0, size - 44) / (2.0 * channels * rate)

@@ -1,0 +1,418 @@
+"""The real phone engine process, driven over its stdin/stdout protocol, against real peers.
+
+Kamailio is the registrar/proxy, baresip plays the customer (and transfer targets), and
+PulseAudio null sinks are the agent's headset (``headset``), microphone (``headset_mic``
+hears what is played into ``mic_feed``) and ringer (``ringer``).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from softphone import protocol as P
+from tests.peers.audio import dominant_frequency
+from tests.peers.baresip import Baresip
+from tests.peers.kamailio import Kamailio
+from tests.peers.net import free_port, free_port_range, wait_until
+from tests.peers.procs import tail
+from tests.peers.pulse import PulseAudio
+
+pytestmark = pytest.mark.peers
+
+REPO = Path(__file__).resolve().parents[1]
+E = TypeVar("E")
+
+# Frequencies far apart from each other and from the ringtone's 400/450 Hz.
+MIC_TONE_HZ = 700.0
+CUSTOMER_TONE_HZ = 1200.0
+
+
+class EngineProcess:
+    """``python -m softphone.engine`` as a child; commands in, events out, bounded waits."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.log_path = work_dir / "engine.log"
+        self.stderr_path = work_dir / "engine.stderr"
+        self.events: list[P.Event] = []
+        self._queue: queue.Queue[P.Event | None] = queue.Queue()
+        with open(self.stderr_path, "wb") as stderr:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "softphone.engine",
+                 "--log-file", str(self.log_path), "--log-level", "DEBUG"],
+                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )  # fmt: skip
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._seen: dict[type[Any], int] = {}
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            event = P.decode(line)
+            self.events.append(event)  # type: ignore[arg-type]
+            self._queue.put(event)  # type: ignore[arg-type]
+        self._queue.put(None)
+
+    def send(self, command: P.Command) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(P.encode(command))
+        self.proc.stdin.flush()
+
+    def wait(
+        self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True,
+        timeout: float = 15.0,
+    ) -> E:
+        """The first event of ``kind`` matching ``predicate`` after the last one returned.
+
+        Each kind has its own cursor, so waiting for a call state does not skip a media
+        event that arrived just before it.
+        """
+        deadline = time.monotonic() + timeout
+        start = self._seen.get(kind, 0)
+        while True:
+            for index in range(start, len(self.events)):
+                event = self.events[index]
+                if isinstance(event, kind) and predicate(event):
+                    self._seen[kind] = index + 1
+                    return event
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                shown = [e for e in self.events[start:] if not isinstance(e, P.AudioLevels)]
+                raise AssertionError(
+                    f"no {kind.__name__} within {timeout}s; later events: {shown[-15:]}\n"
+                    f"engine log:\n{tail(self.log_path, 30)}")
+            try:
+                if self._queue.get(timeout=min(remaining, 0.2)) is None and not self.alive:
+                    raise AssertionError(f"engine exited\n{tail(self.stderr_path)}")
+            except queue.Empty:
+                pass
+
+    def all_of(self, kind: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> int | None:
+        """Shutdown over the protocol, then SIGTERM, then SIGKILL."""
+        if self.alive:
+            try:
+                self.send(P.Shutdown())
+                self.proc.stdin.close()  # type: ignore[union-attr]
+                return self.proc.wait(timeout=15)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        if self.alive:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        return self.proc.returncode
+
+
+class Agent:
+    """A started, configured engine with the devices of the pulse fixture."""
+
+    def __init__(self, engine: EngineProcess, kamailio: Kamailio, sip_port: int) -> None:
+        self.engine = engine
+        self.kamailio = kamailio
+        self.sip_port = sip_port
+
+    def account(self, user: str = "agent", password: str = "agentpw") -> P.AccountConfig:
+        return P.AccountConfig(
+            uri=self.kamailio.aor(user), registrar="", username="", password=password,
+            display_name="Agent Smith", register_retry_seconds=2,
+        )
+
+    def register(self, user: str = "agent", password: str = "agentpw") -> None:
+        self.engine.send(P.Register(self.account(user, password)))
+        self.engine.wait(P.RegistrationChanged, lambda e: e.state == "registered")
+        self.kamailio.wait_registered(user)
+
+
+@pytest.fixture
+def agent(kamailio: Kamailio, pulse: PulseAudio, tmp_path: Path) -> Iterator[Agent]:
+    engine = EngineProcess(tmp_path)
+    try:
+        engine.wait(P.EngineReady)
+        sip_port = free_port("both")
+        rtp_first, _ = free_port_range(40)
+        engine.send(P.Configure(P.EngineConfig(
+            sip_port=sip_port, rtp_port=rtp_first, rtp_port_range=40, sip_trace=True,
+        )))
+        engine.send(P.SetDevices(microphone="headset_mic", speaker="headset", ringer="ringer"))
+        engine.wait(P.DevicesChanged, lambda e: e.speaker == "headset")
+        yield Agent(engine, kamailio, sip_port)
+    finally:
+        code = engine.stop()
+        # pytest shows captured teardown output only when the test failed.
+        print(f"\n----- engine exit {code}; log tail -----\n{tail(engine.log_path, 80)}")
+        print(f"----- engine stderr -----\n{tail(engine.stderr_path, 30)}")
+    assert code == 0, f"engine exited with {code}"
+
+
+def _answered_incoming_call(agent: Agent, customer: Baresip) -> P.IncomingCall:
+    engine = agent.engine
+    customer.dial(agent.kamailio.aor("agent"))
+    incoming = engine.wait(P.IncomingCall)
+    engine.send(P.Answer(incoming.call_id))
+    engine.wait(P.CallStateChanged, lambda e: e.state == "confirmed")
+    engine.wait(P.MediaStateChanged, lambda e: e.active and not e.local_hold)
+    customer.wait_call_established()
+    return incoming
+
+
+# --------------------------------------------------------------------------- registration
+
+
+def test_registers_and_unregisters(agent: Agent) -> None:
+    agent.register()
+    agent.engine.send(P.Unregister())
+    agent.engine.wait(P.RegistrationChanged, lambda e: e.state == "unregistered")
+    agent.kamailio.wait_unregistered("agent")
+
+
+def test_wrong_password_fails_once_without_a_register_storm(agent: Agent) -> None:
+    engine, kam = agent.engine, agent.kamailio
+    engine.send(P.Register(agent.account(password="not-the-password")))
+    failed = engine.wait(P.RegistrationChanged, lambda e: e.state != "registering")
+    assert (failed.state, failed.reason) == ("failed", "authentication failed")
+    assert failed.code in (401, 403, 407)
+    # The retry interval is 2 s: six intervals without another attempt is no storm.
+    deadline = time.monotonic() + 12
+    while time.monotonic() < deadline:
+        assert kam.log_text().count("AUTH failed for agent") <= 1
+        assert engine.all_of(P.RegistrationChanged)[-1] == failed
+        time.sleep(0.5)
+    assert not kam.is_registered("agent")
+
+
+def test_unreachable_server_is_reported_and_retried(agent: Agent) -> None:
+    engine = agent.engine
+    dead = P.AccountConfig(
+        uri=f"sip:agent@127.0.0.1:{free_port('both')}", registrar="", username="",
+        password="x", transport="tcp", register_retry_seconds=1,
+    )
+    engine.send(P.Register(dead))
+    first = engine.wait(P.RegistrationChanged, lambda e: e.state == "failed")
+    assert first.reason == "server unreachable"
+    engine.wait(P.RegistrationChanged, lambda e: e.state == "registering", timeout=15)
+    second = engine.wait(P.RegistrationChanged, lambda e: e.state == "failed", timeout=15)
+    assert second.reason == "server unreachable"
+
+
+# --------------------------------------------------------------------------- calls
+
+
+def test_incoming_call_audio_both_ways_dtmf_and_hangup(
+    agent: Agent, pulse: PulseAudio, baresip_factory: Any, tone_wav: Any, tmp_path: Path
+) -> None:
+    engine = agent.engine
+    agent.register()
+    customer = baresip_factory(
+        "customer", display_name="Jane Customer", tone_wav=tone_wav(CUSTOMER_TONE_HZ))
+    mic = pulse.play_into_mic(tone_wav(MIC_TONE_HZ, rate=16000))
+    headset = pulse.record("headset.monitor", tmp_path / "headset.wav")
+    ringer = pulse.record("ringer.monitor", tmp_path / "ringer.wav")
+    headset.wait_seconds(0.2)
+    ringer.wait_seconds(0.2)
+
+    customer.dial(agent.kamailio.aor("agent"))
+    incoming = engine.wait(P.IncomingCall)
+    assert incoming.remote.display_name == "Jane Customer"
+    assert incoming.remote.number == "customer"
+    early = engine.wait(P.CallStateChanged, lambda e: e.state == "early")
+    assert early.direction == "incoming"
+    ring_start = ringer.seconds()
+    ringer.wait_seconds(ring_start + 1.5)  # the ringer plays while the call rings
+    engine.send(P.Answer(incoming.call_id))
+    engine.wait(P.CallStateChanged, lambda e: e.state == "confirmed")
+    engine.wait(P.MediaStateChanged, lambda e: e.active)
+    customer.wait_call_established()
+    ringer.stop()
+    assert dominant_frequency(ringer.path, skip_seconds=ring_start) in (
+        pytest.approx(400, abs=15), pytest.approx(450, abs=15))
+
+    answered_at = headset.seconds()
+    headset.wait_seconds(answered_at + 3.0)
+    levels = engine.wait(P.AudioLevels, lambda e: e.microphone > 0.05 and e.speaker > 0.05)
+    assert levels.microphone <= 1.0
+    stats = engine.wait(P.StreamStats, lambda e: e.rx_packets > 20)
+    assert stats.call_id == incoming.call_id and stats.codec
+
+    engine.send(P.SendDtmf(incoming.call_id, "19#*"))
+    customer.wait_dtmf("19#*")
+    engine.send(P.SendDtmf(incoming.call_id, "12x"))
+    assert engine.wait(P.EngineError).kind == "user"
+
+    engine.send(P.Hangup(incoming.call_id))
+    ended = engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
+    assert ended.call_id == incoming.call_id
+    customer.wait_call_closed()
+    heard_by_customer = customer.wait_recording()
+    headset.stop()
+    mic.stop()
+    assert dominant_frequency(heard_by_customer, skip_seconds=1.0) == pytest.approx(
+        MIC_TONE_HZ, abs=20)
+    assert dominant_frequency(headset.path, skip_seconds=answered_at + 0.5) == pytest.approx(
+        CUSTOMER_TONE_HZ, abs=20)
+
+
+def test_outgoing_call_hold_resume_and_mute(agent: Agent, baresip_factory: Any) -> None:
+    engine = agent.engine
+    agent.register()
+    target = baresip_factory("second", auto_answer=True)
+    engine.send(P.Dial("out-1", "second"))
+    calling = engine.wait(P.CallStateChanged, lambda e: e.call_id == "out-1")
+    assert calling.direction == "outgoing" and calling.remote.number == "second"
+    engine.wait(P.CallStateChanged, lambda e: e.state == "confirmed")
+    engine.wait(P.MediaStateChanged, lambda e: e.active and not e.local_hold)
+    target.wait_call_established()
+
+    engine.send(P.Hold("out-1"))
+    held = engine.wait(P.MediaStateChanged, lambda e: e.local_hold)
+    assert held.call_id == "out-1"
+    target.wait_remote_direction("sendonly")
+    engine.send(P.Resume("out-1"))
+    engine.wait(P.MediaStateChanged, lambda e: e.active and not e.local_hold)
+    target.wait_remote_direction("sendrecv")
+
+    engine.send(P.Mute(True))
+    assert engine.wait(P.MuteChanged).muted
+    engine.send(P.Mute(False))
+    assert not engine.wait(P.MuteChanged).muted
+
+    engine.send(P.Hangup("out-1"))
+    engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
+    target.wait_call_closed()
+
+
+def test_dial_rejects_junk_with_words_for_the_agent(agent: Agent) -> None:
+    agent.register()
+    agent.engine.send(P.Dial("bad-1", "hello <b>world</b>"))
+    error = agent.engine.wait(P.EngineError)
+    assert error.kind == "user" and "not a number" in error.message
+
+
+def test_blind_transfer_to_a_second_baresip(agent: Agent, baresip_factory: Any) -> None:
+    engine = agent.engine
+    agent.register()
+    customer = baresip_factory("customer")
+    manager = baresip_factory("manager", auto_answer=True)
+    incoming = _answered_incoming_call(agent, customer)
+
+    engine.send(P.Transfer(incoming.call_id, "manager"))
+    result = engine.wait(P.TransferResult, timeout=20)
+    assert result.success, result
+    engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected", timeout=10)
+    manager.wait_call_established()
+
+
+def test_second_incoming_call_answer_holds_the_first(
+    agent: Agent, baresip_factory: Any
+) -> None:
+    engine = agent.engine
+    agent.register()
+    customer = baresip_factory("customer")
+    other = baresip_factory("second")
+    first = _answered_incoming_call(agent, customer)
+
+    other.dial(agent.kamailio.aor("agent"))
+    second = engine.wait(P.IncomingCall)
+    assert second.call_id != first.call_id and second.remote.number == "second"
+    engine.send(P.Answer(second.call_id))
+    held = engine.wait(P.MediaStateChanged, lambda e: e.local_hold)
+    assert held.call_id == first.call_id
+    engine.wait(P.CallStateChanged, lambda e: e.call_id == second.call_id
+                and e.state == "confirmed")
+    customer.wait_remote_direction("sendonly")
+
+
+def test_missing_device_falls_back_with_a_warning(agent: Agent) -> None:
+    agent.engine.send(P.SetDevices(microphone="Jabra Evolve", speaker="HEADSET", ringer=""))
+    changed = agent.engine.wait(P.DevicesChanged)
+    assert changed.speaker == "headset"
+    assert changed.microphone and changed.microphone != "Jabra Evolve"
+    assert any('"Jabra Evolve" is not connected' in w for w in changed.warnings)
+    agent.engine.send(P.RefreshDevices())
+    assert "headset" in agent.engine.wait(P.DevicesChanged).outputs
+
+
+# --------------------------------------------------------------------------- hostile input
+
+_BROKEN_INVITES = [
+    b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\n\r\n",
+    b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK1\r\n"
+    b"From: <sip:x@y>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\nCall-ID: a\r\n"
+    b"CSeq: notanumber INVITE\r\nContent-Length: 99999\r\n\r\nv=0",
+    b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK2\r\n"
+    b"From: \"\xff\xfe\x00evil\" <sip:x@y>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\n"
+    b"Call-ID: b\r\nCSeq: 1 INVITE\r\nMax-Forwards: -5\r\nContent-Type: application/sdp\r\n"
+    b"Content-Length: 20\r\n\r\nv=0\r\no=\x00\x01\x02 garbage",
+    b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK3\r\n"
+    + b"X-Long: " + b"A" * 30000 + b"\r\n\r\n",
+    b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnope\r\nCSeq: 1 INVITE\r\n\r\n",
+]
+
+
+def _hostile_invite(port: int) -> bytes:
+    """A well-formed INVITE whose caller identity is hostile text."""
+    name = '<b>Bob</b> \\"\x07\x1b[31m' + "x" * 500
+    sdp = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+           b"m=audio 9 RTP/AVP 0\r\n")
+    head = (
+        f"INVITE sip:agent@127.0.0.1:{port} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bKhostile{random.randint(0, 10**9)}\r\n"
+        f"Max-Forwards: 70\r\nFrom: \"{name}\" <sip:evil@127.0.0.1>;tag=h1\r\n"
+        f"To: <sip:agent@127.0.0.1:{port}>\r\nCall-ID: hostile-1\r\nCSeq: 1 INVITE\r\n"
+        f"Contact: <sip:evil@127.0.0.1:9>\r\nContent-Type: application/sdp\r\n"
+        f"Content-Length: {len(sdp)}\r\n\r\n"
+    )
+    return head.encode("latin-1") + sdp
+
+
+def test_malformed_and_oversized_sip_leave_the_engine_working(
+    agent: Agent, baresip_factory: Any
+) -> None:
+    engine = agent.engine
+    agent.register()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        target = ("127.0.0.1", agent.sip_port)
+        rng = random.Random(4733)
+        for _ in range(20):
+            sock.sendto(bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 1500))), target)
+        sock.sendto(bytes(rng.getrandbits(8) for _ in range(65000)), target)
+        for packet in _BROKEN_INVITES:
+            sock.sendto(packet, target)
+        sock.sendto(_hostile_invite(agent.sip_port), target)
+    with socket.create_connection(("127.0.0.1", agent.sip_port), timeout=5) as tcp:
+        tcp.sendall(b"INVITE sip:x SIP/2.0\r\nContent-Length: 100000000\r\n\r\n" + b"\0" * 70000)
+
+    hostile = engine.wait(P.IncomingCall)
+    assert hostile.remote.display_name.startswith('<b>Bob</b> "')  # markup kept as text
+    assert all(ch.isprintable() for ch in hostile.remote.display_name)
+    assert len(hostile.remote.display_name) <= 128
+    engine.send(P.Decline(hostile.call_id))
+    engine.wait(P.CallStateChanged, lambda e: e.call_id == hostile.call_id
+                and e.state == "disconnected", timeout=40)
+    assert engine.alive
+
+    customer = baresip_factory("customer")
+    _answered_incoming_call(agent, customer)
+    assert not [e for e in engine.all_of(P.EngineError) if e.kind == "bug"]
