@@ -7,6 +7,7 @@ which becomes the GUI. Only the GUI path imports Qt.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Sequence
@@ -198,10 +199,8 @@ def _config_list(settings: Settings, as_json: bool) -> int:
 
 
 def _tell_running_app(profile: Profile) -> None:
-    try:
+    with contextlib.suppress(control.NotRunning):
         control.send_request(profile, {"command": "reload-settings"}, timeout=3.0)
-    except control.NotRunning:
-        pass
 
 
 def _credentials(args: argparse.Namespace) -> int:

@@ -50,7 +50,7 @@ class AppContext:
         phone = Phone(
             settings,
             history,
-            password_provider=lambda: context.sip_password(),
+            password_provider=lambda: context.sip_password(),  # noqa: PLW0108 - bound later
             engine_log_file=profile.log_dir / "engine.log",
         )
         context = cls(profile, settings, secrets, database, history, phone, password_prompt)

@@ -128,5 +128,6 @@ def _dispatch(
         raise UserFacingError("call_id must be text")
     done = phone.answer(call_id) if command == "answer" else phone.hangup(call_id)
     if done is None:
-        raise UserFacingError("there is no call to " + ("answer" if command == "answer" else "hang up"))
+        action = "answer" if command == "answer" else "hang up"
+        raise UserFacingError(f"there is no call to {action}")
     return {"call_id": done}

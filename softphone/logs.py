@@ -45,7 +45,8 @@ def configure(log_dir: Path, level: str = "info", file_name: str = "softphone.lo
     console = logging.StreamHandler()
     console.setLevel(logging.WARNING)
     console.setFormatter(formatter)
-    for handler in (file_handler, console):
+    handlers: tuple[logging.Handler, ...] = (file_handler, console)
+    for handler in handlers:
         handler._softphone = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(getattr(logging, level.upper(), logging.INFO))

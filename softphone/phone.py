@@ -182,7 +182,7 @@ class Phone:
 
     def dial(self, target: str) -> str:
         """Start an outgoing call; returns its call id. Raises UserFacingError on bad input."""
-        normalised = targets.normalise_dial_target(target, str(self.settings["calls.default_region"]))
+        normalised = self._normalise(target)
         call_id = f"out-{uuid.uuid4().hex[:12]}"
         with self._lock:
             self._state.calls[call_id] = Call(
@@ -231,7 +231,7 @@ class Phone:
             self._supervisor.send(protocol.SendDtmf(call_id, digits))
 
     def transfer(self, target: str, call_id: str | None = None) -> None:
-        normalised = targets.normalise_dial_target(target, str(self.settings["calls.default_region"]))
+        normalised = self._normalise(target)
         call_id = call_id or self._current_call_id()
         if call_id:
             self._supervisor.send(protocol.Transfer(call_id, normalised))
@@ -241,6 +241,9 @@ class Phone:
 
     def network_changed(self) -> None:
         self._supervisor.send(protocol.NetworkChanged())
+
+    def _normalise(self, target: str) -> str:
+        return targets.normalise_dial_target(target, str(self.settings["calls.default_region"]))
 
     # ---------------------------------------------------------------- queries
 
@@ -446,7 +449,7 @@ def _outcome(call: Call) -> str:
         return "answered"
     if call.direction == "incoming":
         return "declined" if call.declined else "missed"
-    if call.last_code == 486 or call.last_code == 600:
+    if call.last_code in (486, 600):
         return "busy"
     if call.last_code in (480, 408, 487):
         return "no answer"

@@ -31,7 +31,7 @@ class SecretStore:
         except keyring.errors.KeyringError as exc:
             log.warning("No usable keyring: %s", exc)
             return False
-        except Exception as exc:  # noqa: BLE001 - backends raise their own types
+        except Exception as exc:
             log.warning("Keyring failed: %s", exc)
             return False
         return True
@@ -41,7 +41,7 @@ class SecretStore:
             return self._session_only[name]
         try:
             return keyring.get_password(self.service, name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("Could not read %s from the keyring: %s", name, exc)
             return None
 
@@ -49,7 +49,7 @@ class SecretStore:
         """Store in the keyring; False (and kept for this run only) when that fails."""
         try:
             keyring.set_password(self.service, name, secret)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("Could not save %s in the keyring: %s", name, exc)
             self._session_only[name] = secret
             return False
@@ -65,5 +65,5 @@ class SecretStore:
             keyring.delete_password(self.service, name)
         except keyring.errors.PasswordDeleteError:
             pass
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("Could not delete %s from the keyring: %s", name, exc)

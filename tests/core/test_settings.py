@@ -42,7 +42,7 @@ def test_set_writes_user_file_and_survives_reload(tmp_path: Path) -> None:
 
 def test_bad_values_name_the_setting(tmp_path: Path) -> None:
     settings = make(tmp_path)
-    with pytest.raises(UserFacingError, match="sip.transport"):
+    with pytest.raises(UserFacingError, match=r"sip\.transport"):
         settings.set("sip.transport", "carrier-pigeon")
     with pytest.raises(UserFacingError, match="at least -1"):
         setting("calls.auto_answer_seconds").parse("-5")

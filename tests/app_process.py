@@ -1,0 +1,114 @@
+"""The real app, started as a process the way an agent starts it, for end-to-end tests.
+
+The GUI runs offscreen; the test drives it through the same control channel the
+``softphone`` command uses, and reads its state with ``status``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from softphone import control
+from softphone.paths import Profile
+from tests.peers.net import wait_until
+
+
+class RunningApp:
+    def __init__(self, profile_dir: Path, env: dict[str, str]) -> None:
+        self.profile_dir = profile_dir
+        self.profile = Profile.from_dir(profile_dir)
+        self.env = {**os.environ, **env, "QT_QPA_PLATFORM": "offscreen"}
+        self.log_path = profile_dir / "app-output.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "softphone", "--profile", str(self.profile_dir), *args],
+            input=stdin, capture_output=True, text=True, env=self.env, timeout=60,
+        )
+
+    def configure(self, **values: str) -> None:
+        for name, value in values.items():
+            result = self.cli("config", "set", name.replace("__", "."), value)
+            assert result.returncode == 0, result.stderr
+
+    def start(self) -> RunningApp:
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        output = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "softphone", "--profile", str(self.profile_dir)],
+            stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+        )
+        output.close()
+        wait_until(self._answers, timeout=30,
+                   message="the app never answered on its control channel")
+        return self
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        assert self.process.poll() is None, f"app exited: {self.output_tail()}"
+        try:
+            self.request("status")
+        except (control.NotRunning, OSError):
+            return False
+        return True
+
+    def request(self, command: str, **fields: Any) -> Any:
+        return control.send_request(self.profile, {"command": command, **fields})
+
+    def status(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("status")
+        return result
+
+    def wait_status(
+        self, predicate: Any, timeout: float = 20.0, message: str = ""
+    ) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+
+        def check() -> bool:
+            seen.update(self.status())
+            return bool(predicate(seen))
+
+        wait_until(check, timeout=timeout,
+                   message=f"{message}; last status: {json.dumps(seen)}")
+        return seen
+
+    def wait_registered(self, timeout: float = 20.0) -> dict[str, Any]:
+        return self.wait_status(lambda s: s["registration"]["state"] == "registered",
+                                timeout, "app did not register")
+
+    def calls(self) -> list[dict[str, Any]]:
+        calls: list[dict[str, Any]] = self.status()["calls"]
+        return calls
+
+    def output_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        logs = self.profile.log_dir
+        for name in ("softphone.log", "engine.log"):
+            if (logs / name).exists():
+                text += f"\n--- {name}\n" + (logs / name).read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+        finally:
+            _kill_group(self.process.pid)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGKILL)
