@@ -72,7 +72,9 @@ class EngineProcess:
         self.proc.stdin.flush()
 
     def wait(
-        self, kind: type[E], predicate: Callable[[E], bool] = lambda e: True,
+        self,
+        kind: type[E],
+        predicate: Callable[[E], bool] = lambda e: True,
         timeout: float = 15.0,
     ) -> E:
         """The first event of ``kind`` matching ``predicate`` after the last one returned.
@@ -93,12 +95,17 @@ class EngineProcess:
                 shown = [e for e in self.events[start:] if not isinstance(e, P.AudioLevels)]
                 raise AssertionError(
                     f"no {kind.__name__} within {timeout}s; later events: {shown[-15:]}\n"
-                    f"engine log:\n{tail(self.log_path, 30)}")
+                    f"engine log:\n{tail(self.log_path, 30)}"
+                )
             try:
                 if self._queue.get(timeout=min(remaining, 0.2)) is None and not self.alive:
                     raise AssertionError(f"engine exited\n{tail(self.stderr_path)}")
             except queue.Empty:
                 pass
+
+    def skip(self, kind: type[Any]) -> None:
+        """Make the next ``wait(kind)`` look only at events that arrive from now on."""
+        self._seen[kind] = len(self.events)
 
     def all_of(self, kind: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, kind)]
@@ -136,8 +143,12 @@ class Agent:
 
     def account(self, user: str = "agent", password: str = "agentpw") -> P.AccountConfig:
         return P.AccountConfig(
-            uri=self.kamailio.aor(user), registrar="", username="", password=password,
-            display_name="Agent Smith", register_retry_seconds=2,
+            uri=self.kamailio.aor(user),
+            registrar="",
+            username="",
+            password=password,
+            display_name="Agent Smith",
+            register_retry_seconds=2,
         )
 
     def register(self, user: str = "agent", password: str = "agentpw") -> None:
@@ -146,25 +157,48 @@ class Agent:
         self.kamailio.wait_registered(user)
 
 
-@pytest.fixture
-def agent(kamailio: Kamailio, pulse: PulseAudio, tmp_path: Path) -> Iterator[Agent]:
-    engine = EngineProcess(tmp_path)
+def start_agent(kamailio: Kamailio, work_dir: Path, **config: Any) -> Agent:
+    """Start and configure an engine (free SIP and RTP ports) with the pulse devices."""
+    engine = EngineProcess(work_dir)
     try:
         engine.wait(P.EngineReady)
         sip_port = free_port("both")
         rtp_first, _ = free_port_range(40)
-        engine.send(P.Configure(P.EngineConfig(
-            sip_port=sip_port, rtp_port=rtp_first, rtp_port_range=40, sip_trace=True,
-        )))
+        engine.send(
+            P.Configure(
+                P.EngineConfig(
+                    sip_port=sip_port,
+                    rtp_port=rtp_first,
+                    rtp_port_range=40,
+                    sip_trace=True,
+                    **config,
+                )
+            )
+        )
         engine.send(P.SetDevices(microphone="headset_mic", speaker="headset", ringer="ringer"))
         engine.wait(P.DevicesChanged, lambda e: e.speaker == "headset")
-        yield Agent(engine, kamailio, sip_port)
-    finally:
-        code = engine.stop()
-        # pytest shows captured teardown output only when the test failed.
-        print(f"\n----- engine exit {code}; log tail -----\n{tail(engine.log_path, 80)}")
-        print(f"----- engine stderr -----\n{tail(engine.stderr_path, 30)}")
+    except BaseException:
+        engine.stop()
+        raise
+    return Agent(engine, kamailio, sip_port)
+
+
+def stop_agent(agent: Agent) -> None:
+    engine = agent.engine
+    code = engine.stop()
+    # pytest shows captured teardown output only when the test failed.
+    print(f"\n----- engine exit {code}; log tail -----\n{tail(engine.log_path, 80)}")
+    print(f"----- engine stderr -----\n{tail(engine.stderr_path, 30)}")
     assert code == 0, f"engine exited with {code}"
+
+
+@pytest.fixture
+def agent(kamailio: Kamailio, pulse: PulseAudio, tmp_path: Path) -> Iterator[Agent]:
+    started = start_agent(kamailio, tmp_path)
+    try:
+        yield started
+    finally:
+        stop_agent(started)
 
 
 def _answered_incoming_call(agent: Agent, customer: Baresip) -> P.IncomingCall:
@@ -181,11 +215,15 @@ def _answered_incoming_call(agent: Agent, customer: Baresip) -> P.IncomingCall:
 # --------------------------------------------------------------------------- registration
 
 
-def test_registers_and_unregisters(agent: Agent) -> None:
+def test_registers_and_unregisters_without_logging_the_password(agent: Agent) -> None:
     agent.register()
     agent.engine.send(P.Unregister())
     agent.engine.wait(P.RegistrationChanged, lambda e: e.state == "unregistered")
     agent.kamailio.wait_unregistered("agent")
+    log_text = agent.engine.log_path.read_text()
+    assert "REGISTER sip:" in log_text  # the SIP trace is on...
+    assert "agentpw" not in log_text  # ...but the password never appears
+    assert 'response="' not in log_text
 
 
 def test_wrong_password_fails_once_without_a_register_storm(agent: Agent) -> None:
@@ -206,8 +244,12 @@ def test_wrong_password_fails_once_without_a_register_storm(agent: Agent) -> Non
 def test_unreachable_server_is_reported_and_retried(agent: Agent) -> None:
     engine = agent.engine
     dead = P.AccountConfig(
-        uri=f"sip:agent@127.0.0.1:{free_port('both')}", registrar="", username="",
-        password="x", transport="tcp", register_retry_seconds=1,
+        uri=f"sip:agent@127.0.0.1:{free_port('both')}",
+        registrar="",
+        username="",
+        password="x",
+        transport="tcp",
+        register_retry_seconds=1,
     )
     engine.send(P.Register(dead))
     first = engine.wait(P.RegistrationChanged, lambda e: e.state == "failed")
@@ -226,7 +268,8 @@ def test_incoming_call_audio_both_ways_dtmf_and_hangup(
     engine = agent.engine
     agent.register()
     customer = baresip_factory(
-        "customer", display_name="Jane Customer", tone_wav=tone_wav(CUSTOMER_TONE_HZ))
+        "customer", display_name="Jane Customer", tone_wav=tone_wav(CUSTOMER_TONE_HZ)
+    )
     mic = pulse.play_into_mic(tone_wav(MIC_TONE_HZ, rate=16000))
     headset = pulse.record("headset.monitor", tmp_path / "headset.wav")
     ringer = pulse.record("ringer.monitor", tmp_path / "ringer.wav")
@@ -247,7 +290,9 @@ def test_incoming_call_audio_both_ways_dtmf_and_hangup(
     customer.wait_call_established()
     ringer.stop()
     assert dominant_frequency(ringer.path, skip_seconds=ring_start) in (
-        pytest.approx(400, abs=15), pytest.approx(450, abs=15))
+        pytest.approx(400, abs=15),
+        pytest.approx(450, abs=15),
+    )
 
     answered_at = headset.seconds()
     headset.wait_seconds(answered_at + 3.0)
@@ -260,6 +305,9 @@ def test_incoming_call_audio_both_ways_dtmf_and_hangup(
     customer.wait_dtmf("19#*")
     engine.send(P.SendDtmf(incoming.call_id, "12x"))
     assert engine.wait(P.EngineError).kind == "user"
+    customer.send_dtmf("5#")
+    assert engine.wait(P.DtmfReceived).digit == "5"
+    assert engine.wait(P.DtmfReceived).digit == "#"
 
     engine.send(P.Hangup(incoming.call_id))
     ended = engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
@@ -269,9 +317,11 @@ def test_incoming_call_audio_both_ways_dtmf_and_hangup(
     headset.stop()
     mic.stop()
     assert dominant_frequency(heard_by_customer, skip_seconds=1.0) == pytest.approx(
-        MIC_TONE_HZ, abs=20)
+        MIC_TONE_HZ, abs=20
+    )
     assert dominant_frequency(headset.path, skip_seconds=answered_at + 0.5) == pytest.approx(
-        CUSTOMER_TONE_HZ, abs=20)
+        CUSTOMER_TONE_HZ, abs=20
+    )
 
 
 def test_outgoing_call_hold_resume_and_mute(agent: Agent, baresip_factory: Any) -> None:
@@ -292,6 +342,12 @@ def test_outgoing_call_hold_resume_and_mute(agent: Agent, baresip_factory: Any) 
     engine.send(P.Resume("out-1"))
     engine.wait(P.MediaStateChanged, lambda e: e.active and not e.local_hold)
     target.wait_remote_direction("sendrecv")
+
+    # Re-reading the device list closes every PortAudio stream: audio must come back.
+    engine.send(P.RefreshDevices())
+    engine.wait(P.DevicesChanged, lambda e: e.speaker == "headset")
+    engine.skip(P.AudioLevels)
+    engine.wait(P.AudioLevels, lambda e: e.speaker > 0.05)
 
     engine.send(P.Mute(True))
     assert engine.wait(P.MuteChanged).muted
@@ -324,9 +380,7 @@ def test_blind_transfer_to_a_second_baresip(agent: Agent, baresip_factory: Any) 
     manager.wait_call_established()
 
 
-def test_second_incoming_call_answer_holds_the_first(
-    agent: Agent, baresip_factory: Any
-) -> None:
+def test_second_incoming_call_answer_holds_the_first(agent: Agent, baresip_factory: Any) -> None:
     engine = agent.engine
     agent.register()
     customer = baresip_factory("customer")
@@ -339,8 +393,9 @@ def test_second_incoming_call_answer_holds_the_first(
     engine.send(P.Answer(second.call_id))
     held = engine.wait(P.MediaStateChanged, lambda e: e.local_hold)
     assert held.call_id == first.call_id
-    engine.wait(P.CallStateChanged, lambda e: e.call_id == second.call_id
-                and e.state == "confirmed")
+    engine.wait(
+        P.CallStateChanged, lambda e: e.call_id == second.call_id and e.state == "confirmed"
+    )
     customer.wait_remote_direction("sendonly")
 
 
@@ -362,11 +417,13 @@ _BROKEN_INVITES = [
     b"From: <sip:x@y>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\nCall-ID: a\r\n"
     b"CSeq: notanumber INVITE\r\nContent-Length: 99999\r\n\r\nv=0",
     b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK2\r\n"
-    b"From: \"\xff\xfe\x00evil\" <sip:x@y>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\n"
+    b'From: "\xff\xfe\x00evil" <sip:x@y>;tag=1\r\nTo: <sip:agent@127.0.0.1>\r\n'
     b"Call-ID: b\r\nCSeq: 1 INVITE\r\nMax-Forwards: -5\r\nContent-Type: application/sdp\r\n"
     b"Content-Length: 20\r\n\r\nv=0\r\no=\x00\x01\x02 garbage",
     b"INVITE sip:agent@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK3\r\n"
-    + b"X-Long: " + b"A" * 30000 + b"\r\n\r\n",
+    + b"X-Long: "
+    + b"A" * 30000
+    + b"\r\n\r\n",
     b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKnope\r\nCSeq: 1 INVITE\r\n\r\n",
 ]
 
@@ -374,12 +431,14 @@ _BROKEN_INVITES = [
 def _hostile_invite(port: int) -> bytes:
     """A well-formed INVITE whose caller identity is hostile text."""
     name = '<b>Bob</b> \\"\x07\x1b[31m' + "x" * 500
-    sdp = (b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-           b"m=audio 9 RTP/AVP 0\r\n")
+    sdp = (
+        b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        b"m=audio 9 RTP/AVP 0\r\n"
+    )
     head = (
         f"INVITE sip:agent@127.0.0.1:{port} SIP/2.0\r\n"
         f"Via: SIP/2.0/UDP 127.0.0.1:9;rport;branch=z9hG4bKhostile{random.randint(0, 10**9)}\r\n"
-        f"Max-Forwards: 70\r\nFrom: \"{name}\" <sip:evil@127.0.0.1>;tag=h1\r\n"
+        f'Max-Forwards: 70\r\nFrom: "{name}" <sip:evil@127.0.0.1>;tag=h1\r\n'
         f"To: <sip:agent@127.0.0.1:{port}>\r\nCall-ID: hostile-1\r\nCSeq: 1 INVITE\r\n"
         f"Contact: <sip:evil@127.0.0.1:9>\r\nContent-Type: application/sdp\r\n"
         f"Content-Length: {len(sdp)}\r\n\r\n"
@@ -409,10 +468,76 @@ def test_malformed_and_oversized_sip_leave_the_engine_working(
     assert all(ch.isprintable() for ch in hostile.remote.display_name)
     assert len(hostile.remote.display_name) <= 128
     engine.send(P.Decline(hostile.call_id))
-    engine.wait(P.CallStateChanged, lambda e: e.call_id == hostile.call_id
-                and e.state == "disconnected", timeout=40)
+    engine.wait(
+        P.CallStateChanged,
+        lambda e: e.call_id == hostile.call_id and e.state == "disconnected",
+        timeout=40,
+    )
     assert engine.alive
 
     customer = baresip_factory("customer")
     _answered_incoming_call(agent, customer)
     assert not [e for e in engine.all_of(P.EngineError) if e.kind == "bug"]
+
+
+# --------------------------------------------------------------------------- more behaviour
+
+
+def test_auto_answer_and_network_change_keep_the_call(
+    kamailio: Kamailio, pulse: PulseAudio, baresip_factory: Any, tmp_path: Path
+) -> None:
+    agent = start_agent(kamailio, tmp_path, auto_answer_seconds=1)
+    try:
+        engine = agent.engine
+        agent.register()
+        customer = baresip_factory("customer")
+        customer.dial(kamailio.aor("agent"))
+        incoming = engine.wait(P.IncomingCall)
+        engine.wait(P.CallStateChanged, lambda e: e.state == "confirmed")  # nobody answered
+        customer.wait_call_established()
+
+        def registers_sent() -> int:
+            return engine.log_path.read_text().count("Request msg REGISTER")
+
+        before = registers_sent()
+        engine.send(P.NetworkChanged())
+        wait_until(lambda: registers_sent() > before, 15, message="no re-REGISTER")
+        kamailio.wait_registered("agent")
+        engine.send(P.SendDtmf(incoming.call_id, "7"))
+        customer.wait_dtmf("7")
+        assert not [e for e in engine.all_of(P.CallStateChanged) if e.state == "disconnected"]
+        engine.send(P.Hangup(incoming.call_id))
+        engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
+    finally:
+        stop_agent(agent)
+
+
+def test_bad_commands_are_reported_and_sigterm_exits_cleanly(tmp_path: Path) -> None:
+    engine = EngineProcess(tmp_path)
+    try:
+        engine.wait(P.EngineReady)
+        assert engine.proc.stdin is not None
+        engine.proc.stdin.write(b'{"type":"Dial","call_id":5}\nnot json\n')
+        engine.proc.stdin.flush()
+        errors = [engine.wait(P.EngineError), engine.wait(P.EngineError)]
+        assert all(e.kind == "bug" for e in errors)
+        engine.send(P.Dial("c1", "1001"))  # before Configure
+        assert engine.wait(P.EngineError).kind == "user"
+        engine.send(P.Configure(P.EngineConfig(sip_port=free_port("both"))))
+        engine.wait(P.DevicesChanged)
+        engine.proc.terminate()
+        assert engine.proc.wait(timeout=15) == 0
+    finally:
+        engine.stop()
+
+
+def test_end_of_input_shuts_down_cleanly(tmp_path: Path) -> None:
+    engine = EngineProcess(tmp_path)
+    try:
+        engine.wait(P.EngineReady)
+        engine.send(P.Configure(P.EngineConfig(sip_port=free_port("both"))))
+        engine.wait(P.DevicesChanged)
+        engine.proc.stdin.close()  # type: ignore[union-attr]
+        assert engine.proc.wait(timeout=15) == 0
+    finally:
+        engine.stop()

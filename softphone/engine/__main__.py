@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     protocol_fd = protect_stdout()
     setup_logging(args.log_file, args.log_level)
 
+    # Imported only now, so that anything native printed while loading goes to stderr.
     from softphone.engine.channel import CommandReader, EventWriter
     from softphone.engine.loop import EngineLoop
 

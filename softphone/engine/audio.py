@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pjsua2 as pj
 
+from softphone.engine.devices import portaudio
+
 log = logging.getLogger(__name__)
 
 Samples = npt.NDArray[np.int16]
@@ -136,10 +138,9 @@ _VectorLayout = ctypes.c_void_p * 3  # libstdc++ std::vector: begin, end, capaci
 def _read_fast(frame: Any) -> bytes:
     vec = frame.buf
     begin, end, _ = _VectorLayout.from_address(int(vec.this))
-    size = (end or 0) - (begin or 0)
-    if size <= 0 or size > 1 << 16:
+    if not begin or not end or not 0 < end - begin <= 1 << 16:
         return b""
-    return ctypes.string_at(begin, size)
+    return ctypes.string_at(begin, end - begin)
 
 
 def _write_fast(frame: Any, data: bytes) -> None:
@@ -208,7 +209,7 @@ class AudioBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         fmt.init(pj.PJMEDIA_FORMAT_PCM, self.rate, 1, FRAME_MS * 1000, 16)
         self.createPort("softphone-sound-card", fmt)
 
-    def onFrameReceived(self, frame: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onFrameReceived(self, frame: Any) -> None:
         """pjmedia clock thread: what the bridge mixed for us goes to the speaker."""
         try:
             if frame.type != pj.PJMEDIA_FRAME_TYPE_AUDIO:
@@ -219,7 +220,7 @@ class AudioBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         except Exception as exc:
             self.error = self.error or exc
 
-    def onFrameRequested(self, frame: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onFrameRequested(self, frame: Any) -> None:
         """pjmedia clock thread: hand the bridge one frame from the microphone."""
         try:
             samples = self.microphone.read(self.frame_samples)
@@ -247,6 +248,7 @@ class SoundCard:
         self.microphone_buffer = DriftBuffer(rate)
         self.mic_peak = 0.0
         self.speaker_peak = 0.0
+        self.error: BaseException | None = None  # from a PortAudio callback
         self._input: Any = None
         self._output: Any = None
 
@@ -256,8 +258,7 @@ class SoundCard:
 
     def open(self, microphone: int | None, speaker: int | None) -> list[str]:
         """Open both streams; return plain-words problems (main thread)."""
-        import sounddevice as sd
-
+        sd = portaudio()
         self.close()
         problems: list[str] = []
         self.speaker_buffer.clear()
@@ -268,8 +269,13 @@ class SoundCard:
         else:
             try:
                 self._input = sd.InputStream(
-                    device=microphone, samplerate=self.rate, channels=1, dtype="int16",
-                    blocksize=blocksize, latency="low", callback=self._on_input,
+                    device=microphone,
+                    samplerate=self.rate,
+                    channels=1,
+                    dtype="int16",
+                    blocksize=blocksize,
+                    latency="low",
+                    callback=self._on_input,
                 )
                 self._input.start()
             except Exception as exc:
@@ -280,8 +286,13 @@ class SoundCard:
         else:
             try:
                 self._output = sd.OutputStream(
-                    device=speaker, samplerate=self.rate, channels=1, dtype="int16",
-                    blocksize=blocksize, latency="low", callback=self._on_output,
+                    device=speaker,
+                    samplerate=self.rate,
+                    channels=1,
+                    dtype="int16",
+                    blocksize=blocksize,
+                    latency="low",
+                    callback=self._on_output,
                 )
                 self._output.start()
             except Exception as exc:
@@ -300,9 +311,17 @@ class SoundCard:
                     log.exception("closing an audio stream failed")
         self._input = self._output = None
 
-    def forget_streams(self) -> None:
-        """PortAudio was re-initialised and closed our streams behind our back."""
-        self._input = self._output = None
+    def log_buffers(self) -> None:
+        """Log how much audio the drift buffers hold (main thread; diagnostics)."""
+        for name, buffer in (("speaker", self.speaker_buffer), ("mic", self.microphone_buffer)):
+            log.debug(
+                "%s buffer: %d ms queued (target %d ms), %d underruns, %d samples dropped",
+                name,
+                buffer.fill() * 1000 // self.rate,
+                buffer.target * 1000 // self.rate,
+                buffer.underruns,
+                buffer.dropped,
+            )
 
     def take_levels(self) -> tuple[float, float]:
         """Peak levels since the last call (main thread)."""
@@ -312,12 +331,19 @@ class SoundCard:
 
     def _on_input(self, indata: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio input thread: microphone samples into the bridge's buffer."""
-        samples = np.array(indata[:, 0], dtype=np.int16)
-        self.microphone_buffer.write(samples)
-        self.mic_peak = max(self.mic_peak, peak(samples))
+        try:
+            samples = np.array(indata[:, 0], dtype=np.int16)
+            self.microphone_buffer.write(samples)
+            self.mic_peak = max(self.mic_peak, peak(samples))
+        except Exception as exc:  # raising would stop the stream for good
+            self.error = self.error or exc
 
     def _on_output(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio output thread: the bridge's mix to the speaker."""
-        samples = self.speaker_buffer.read(frames)
-        outdata[:, 0] = samples
-        self.speaker_peak = max(self.speaker_peak, peak(samples))
+        try:
+            samples = self.speaker_buffer.read(frames)
+            outdata[:, 0] = samples
+            self.speaker_peak = max(self.speaker_peak, peak(samples))
+        except Exception as exc:  # raising would stop the stream for good
+            outdata.fill(0)
+            self.error = self.error or exc

@@ -77,6 +77,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
         listener: CallListener,
         call_id: str,
         direction: Direction,
+        *,
         remote: RemoteParty,
         pj_call_id: int = pj.PJSUA_INVALID_ID,
     ) -> None:
@@ -95,19 +96,19 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
         self.pending_retry_at = 0.0
 
     @guarded
-    def onCallState(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onCallState(self, prm: Any) -> None:
         self.listener.call_state(self)
 
     @guarded
-    def onCallMediaState(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onCallMediaState(self, prm: Any) -> None:
         self.listener.call_media(self)
 
     @guarded
-    def onDtmfDigit(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onDtmfDigit(self, prm: Any) -> None:
         self.listener.call_dtmf(self, str(prm.digit))
 
     @guarded
-    def onCallTransferStatus(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onCallTransferStatus(self, prm: Any) -> None:
         keep = self.listener.call_transfer_status(
             self, int(prm.statusCode), str(prm.reason), bool(prm.finalNotify)
         )

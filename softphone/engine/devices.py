@@ -46,7 +46,17 @@ class DeviceList:
         return self.default_input if kind == "input" else self.default_output
 
 
-def parse_devices(raw: Iterable[Mapping[str, Any]], default_in: int, default_out: int) -> DeviceList:
+def portaudio() -> Any:
+    """The ``sounddevice`` module, imported on first use so that the engine still runs
+    (without audio) where PortAudio is missing (main thread)."""
+    import sounddevice
+
+    return sounddevice
+
+
+def parse_devices(
+    raw: Iterable[Mapping[str, Any]], default_in: int, default_out: int
+) -> DeviceList:
     """Build a DeviceList from ``sounddevice.query_devices()`` style dicts."""
     devices = tuple(
         DeviceInfo(
@@ -102,30 +112,28 @@ def _fallback(usable: list[DeviceInfo], default: int | None) -> DeviceInfo | Non
 
 def query() -> DeviceList:
     """The current device list from PortAudio (main thread)."""
-    import sounddevice as sd
-
     try:
+        sd = portaudio()
         raw = sd.query_devices()
         default_in, default_out = (int(x) for x in sd.default.device)
     except Exception:  # PortAudio not usable at all
         return DeviceList((), None, None)
-    if default_in < 0 or default_out < 0:
-        try:
-            default_in = default_in if default_in >= 0 else int(sd.query_devices(kind="input")["index"])
-        except Exception:
-            default_in = -1
-        try:
-            default_out = (
-                default_out if default_out >= 0 else int(sd.query_devices(kind="output")["index"])
-            )
-        except Exception:
-            default_out = -1
+    if default_in < 0:
+        default_in = _default_index(sd, "input")
+    if default_out < 0:
+        default_out = _default_index(sd, "output")
     return parse_devices(list(raw), default_in, default_out)
+
+
+def _default_index(sd: Any, kind: Kind) -> int:
+    try:
+        return int(sd.query_devices(kind=kind)["index"])
+    except Exception:
+        return -1
 
 
 def refresh() -> None:
     """Make PortAudio re-read the device list; closes every open stream (main thread)."""
-    import sounddevice as sd
-
+    sd = portaudio()
     sd._terminate()
     sd._initialize()

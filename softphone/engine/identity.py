@@ -17,8 +17,8 @@ from softphone.protocol import RemoteParty
 MAX_DISPLAY_NAME = 128
 MAX_NUMBER = 64
 MAX_URI = 256
-#: Raw header values longer than this are cut before parsing.
-MAX_HEADER = 4096
+#: Raw header values longer than this are cut before parsing (pjsip bounds messages too).
+MAX_HEADER = 16384
 
 ANONYMOUS_NAME = "Anonymous"
 _ANONYMOUS_USERS = frozenset({"anonymous", "restricted", "unavailable", "withheld", "private"})

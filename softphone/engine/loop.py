@@ -139,8 +139,11 @@ class EngineLoop:
 
     def _drain(self, block: bool) -> None:
         try:
-            item = self.reader.queue.get(timeout=IDLE_WAIT_SECONDS) if block else (
-                self.reader.queue.get_nowait())
+            item = (
+                self.reader.queue.get(timeout=IDLE_WAIT_SECONDS)
+                if block
+                else (self.reader.queue.get_nowait())
+            )
         except queue.Empty:
             return
         while True:

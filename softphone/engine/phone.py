@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 
 import pjsua2 as pj
 
@@ -44,7 +43,6 @@ from softphone.protocol import (
     MediaStateChanged,
     MuteChanged,
     RegistrationChanged,
-    RegistrationStateName,
     SetDevices,
     StreamStats,
     TransferResult,
@@ -82,10 +80,6 @@ class Phone:
 
     # ----------------------------------------------------------------- lifecycle
 
-    @property
-    def started(self) -> bool:
-        return self.stack is not None
-
     def configure(self, config: EngineConfig) -> None:
         """Create and start pjsua2 with ``config`` (once)."""
         if self.stack is not None:
@@ -95,8 +89,12 @@ class Phone:
         self.config = config
         self._log_writer = PjLogWriter(config.sip_trace)
         stack = SipStack(config, self._log_writer)
+        try:
+            stack.start()
+        except BaseException:
+            stack.destroy()  # a later Configure (say, another port) starts afresh
+            raise
         self.stack = stack
-        stack.start()
         self.sound = SoundCard(config.sample_rate)
         self.port = AudioBridgePort(
             config.sample_rate, self.sound.speaker_buffer, self.sound.microphone_buffer
@@ -137,11 +135,14 @@ class Phone:
             if call.answer_at is not None and now >= call.answer_at:
                 call.answer_at = None
                 log.info("auto-answering %s", call.call_id)
-                self.answer(call.call_id)
-        port = self.port
-        if port is not None and port.error is not None:
-            error, port.error = port.error, None
-            self.emit(EngineError("bug", f"Audio bridge failed: {error}", repr(error)))
+                try:
+                    self.answer(call.call_id)
+                except (UserFacingError, pj.Error) as exc:
+                    log.warning("auto-answer of %s failed: %s", call.call_id, exc)
+        for source in (self.port, self.sound):
+            if source is not None and source.error is not None:
+                error, source.error = source.error, None
+                self.emit(EngineError("bug", f"Audio bridge failed: {error}", repr(error)))
 
     # ----------------------------------------------------------------- account
 
@@ -204,11 +205,6 @@ class Phone:
             self._last_registration = event
             self.emit(event)
 
-    @property
-    def registration(self) -> RegistrationStateName:
-        last = self._last_registration
-        return last.state if last else "unregistered"
-
     # ----------------------------------------------------------------- calls
 
     def _call(self, call_id: str) -> PhoneCall:
@@ -224,7 +220,7 @@ class Phone:
         if not call_id or call_id in self.calls:
             raise UserFacingError(f"Call id {call_id!r} is empty or already in use.")
         uri = normalize_target(target, registrar_domain(self.account_settings))
-        call = PhoneCall(self.account, self, call_id, "outgoing", party_from_value(uri))
+        call = PhoneCall(self.account, self, call_id, "outgoing", remote=party_from_value(uri))
         self.calls[call_id] = call
         try:
             call.makeCall(uri, pj.CallOpParam(True))
@@ -240,7 +236,9 @@ class Phone:
         self._incoming_count += 1
         remote = remote_party_from_message(message)
         call_id = f"in-{self._incoming_count}"
-        call = PhoneCall(self.account, self, call_id, "incoming", remote, pj_call_id)
+        call = PhoneCall(
+            self.account, self, call_id, "incoming", remote=remote, pj_call_id=pj_call_id
+        )
         busy = any(c.state != "disconnected" for c in self.calls.values())
         self.calls[call_id] = call
         self.emit(IncomingCall(call_id, remote))
@@ -386,11 +384,17 @@ class Phone:
         self._connect_audio(call, state)
         if state != call.audio:
             changed = (state.active, state.local_hold, state.remote_hold) != (
-                call.audio.active, call.audio.local_hold, call.audio.remote_hold)
+                call.audio.active,
+                call.audio.local_hold,
+                call.audio.remote_hold,
+            )
             call.audio = state
             if changed:
-                self.emit(MediaStateChanged(
-                    call.call_id, state.active, state.local_hold, state.remote_hold))
+                self.emit(
+                    MediaStateChanged(
+                        call.call_id, state.active, state.local_hold, state.remote_hold
+                    )
+                )
         self._update_sound_card()
 
     def _connect_audio(self, call: PhoneCall, state: AudioState) -> None:
@@ -498,11 +502,16 @@ class Phone:
         self._update_sound_card()
         self._update_ringer()
         warnings = [r.warning for r in (mic, speaker, ringer) if r.warning]
-        self.emit(DevicesChanged(
-            inputs=_unique(found.names("input")), outputs=_unique(found.names("output")),
-            microphone=mic.name, speaker=speaker.name, ringer=ringer.name,
-            warnings=list(dict.fromkeys(warnings)),
-        ))
+        self.emit(
+            DevicesChanged(
+                inputs=_unique(found.names("input")),
+                outputs=_unique(found.names("output")),
+                microphone=mic.name,
+                speaker=speaker.name,
+                ringer=ringer.name,
+                warnings=list(dict.fromkeys(warnings)),
+            )
+        )
 
     def network_changed(self) -> None:
         if self.stack is not None:
@@ -510,9 +519,6 @@ class Phone:
             self.stack.handle_ip_change()
 
     # ----------------------------------------------------------------- reports
-
-    def audio_running(self) -> bool:
-        return self.sound is not None and self.sound.running
 
     def audio_levels(self) -> AudioLevels | None:
         """Peak levels since the last report, while the sound card is open."""
@@ -523,6 +529,8 @@ class Phone:
 
     def stream_stats(self) -> list[StreamStats]:
         """RTP statistics of every call with active audio."""
+        if self.sound is not None and self.sound.running:
+            self.sound.log_buffers()
         reports = []
         for call in list(self.calls.values()):
             if call.audio.active and call.audio.index >= 0:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from softphone.engine.audio import Samples
+from softphone.engine.devices import portaudio
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,7 @@ class Ringer:
 
     def start(self) -> str:
         """Start ringing (main thread); returns a plain-words problem or ""."""
-        import sounddevice as sd
-
+        sd = portaudio()
         if self._stream is not None:
             return ""
         if self.device is None:
@@ -87,7 +87,10 @@ class Ringer:
         self._position = 0
         try:
             self._stream = sd.OutputStream(
-                device=self.device, samplerate=self._rate, channels=1, dtype="int16",
+                device=self.device,
+                samplerate=self._rate,
+                channels=1,
+                dtype="int16",
                 callback=self._on_output,
             )
             self._stream.start()
@@ -105,10 +108,6 @@ class Ringer:
                 stream.close()
             except Exception:
                 log.exception("closing the ringer stream failed")
-
-    def forget_stream(self) -> None:
-        """PortAudio was re-initialised and closed the stream behind our back."""
-        self._stream = None
 
     def _on_output(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio output thread: the next ``frames`` samples of the looping tone."""

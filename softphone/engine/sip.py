@@ -15,6 +15,7 @@ import pjsua2 as pj
 
 from softphone.engine.report import guarded
 from softphone.engine.targets import uri_domain, uri_user
+from softphone.errors import EnvironmentalError
 from softphone.protocol import AccountConfig, EngineConfig, RegistrationChanged
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,13 @@ class SipStack:
     def _create_transports(self) -> None:
         udp = pj.TransportConfig()
         udp.port = self.config.sip_port
-        self.transport_ids["udp"] = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, udp)
+        try:
+            self.transport_ids["udp"] = self.ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, udp)
+        except pj.Error as exc:
+            log.error("UDP transport on port %d: %s", udp.port, exc.info())
+            raise EnvironmentalError(
+                f"SIP port {udp.port} is already in use by another program."
+            ) from None
         info = self.ep.transportGetInfo(self.transport_ids["udp"])
         self.sip_port = int(str(info.localName).rsplit(":", 1)[1])
         tcp = pj.TransportConfig()
@@ -114,6 +121,7 @@ class SipStack:
         self.ep.libHandleEvents(max_ms)
 
     def destroy(self) -> None:
+        """libDestroy (also after a failed start)."""
         self.ep.libDestroy()
 
 
@@ -192,13 +200,13 @@ class PhoneAccount(pj.Account):  # type: ignore[misc]
         self.listener = listener
 
     @guarded
-    def onRegStarted(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onRegStarted(self, prm: Any) -> None:
         self.listener.registration_started(bool(prm.renew))
 
     @guarded
-    def onRegState(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onRegState(self, prm: Any) -> None:
         self.listener.registration_state(int(prm.code), str(prm.reason), int(prm.expiration))
 
     @guarded
-    def onIncomingCall(self, prm: Any) -> None:  # noqa: N802 - pjsua2 name
+    def onIncomingCall(self, prm: Any) -> None:
         self.listener.incoming_call(int(prm.callId), str(prm.rdata.wholeMsg))

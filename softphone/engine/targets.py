@@ -70,8 +70,10 @@ def _checked_sip_uri(uri: str) -> str:
     scheme, _, rest = uri.partition(":")
     user, at, hostpart = rest.rpartition("@")
     host, _, params = hostpart.partition(";")
-    if (at and not _USER.match(user)) or not _HOST.match(host) or (
-        params and not _URI_PARAMS.match(";" + params)
+    if (
+        (at and not _USER.match(user))
+        or not _HOST.match(host)
+        or (params and not _URI_PARAMS.match(";" + params))
     ):
         raise UserFacingError(f"{_shown(uri)} is not a valid SIP address.")
     return f"{scheme.lower()}:{rest}"

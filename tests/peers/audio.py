@@ -72,10 +72,15 @@ def dominant_frequency(path: Path | str, skip_seconds: float = 0.0) -> float:
     return float(peak * rate / samples.size)
 
 
-def rms(path: Path | str, skip_seconds: float = 0.0) -> float:
-    """Root-mean-square level of a WAV (0.0 silence .. ~0.707 full-scale sine)."""
+def rms(path: Path | str, skip_seconds: float = 0.0, trim_silence: bool = False) -> float:
+    """Root-mean-square level of a WAV (0.0 silence .. ~0.707 full-scale sine).
+
+    ``skip_seconds`` drops the start; ``trim_silence`` ignores leading/trailing silence.
+    """
     samples, rate = read_wav(path)
     samples = samples[round(skip_seconds * rate) :]
+    if trim_silence:
+        samples = non_silent(samples)
     if samples.size == 0:
         return 0.0
     return float(np.sqrt(np.mean(samples**2)))

@@ -1,11 +1,16 @@
 """A real remote SIP user agent: baresip 1.0 driven through its ``ctrl_tcp`` module.
 
-Each :class:`Baresip` gets its own config dir, SIP port, control port and RTP range. It
-sends a WAV (``audio_source aufile,IN.wav``) and records what it hears to
-``recording_path`` (``audio_player aufile,OUT.wav``). Commands are netstring-framed JSON
-sent to ``ctrl_tcp``; events (``CALL_ESTABLISHED``, ``CALL_DTMF_START`` ...) come back on the
-same connection and are collected by a reader thread, as is the process's stdout (which
-includes a SIP trace, used to see the direction of received re-INVITEs).
+Each :class:`Baresip` gets its own config dir, SIP port (+1 for SIP-TLS, which baresip
+always binds), control port and RTP range (30000-32766). It sends a WAV
+(``audio_source aufile,IN.wav``; 8 kHz mono for G.711). baresip 1.0's ``aufile`` module has
+no *player*, so what it hears is recorded by the ``sndfile`` audio filter instead: one
+``callNNN-dec.wav`` (heard) and ``callNNN-enc.wav`` (sent) per call, see
+:attr:`Baresip.recording_path`; they are finalised when the call's audio stops.
+
+Commands are netstring-framed JSON sent to ``ctrl_tcp``; events (``CALL_ESTABLISHED``,
+``CALL_DTMF_START`` ...) come back on the same connection and are collected by a reader
+thread, as is the process's stdout, which includes a SIP trace (``-s``) used to inspect
+received requests (REFER, INFO, the SDP direction of re-INVITEs).
 
 Example::
 
@@ -18,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -72,7 +78,7 @@ def _netstring(payload: bytes) -> bytes:
 
 def _split_netstrings(buffer: bytearray) -> list[bytes]:
     """Remove and return every complete netstring at the start of ``buffer``."""
-    out = []
+    out: list[bytes] = []
     while True:
         colon = buffer.find(b":")
         if colon <= 0 or not buffer[:colon].isdigit():
@@ -136,6 +142,8 @@ class Baresip:
         self.events: list[Event] = []
         self.calls: dict[str, CallInfo] = {}
         self._recordings: dict[str, list[Path]] = {"dec": [], "enc": []}
+        self._trace: list[SipMessage] = []
+        self._trace_pos = 0
         self._responses: dict[str, Event] = {}
         self._cond = threading.Condition()
         self._tokens = itertools.count(1)
@@ -231,14 +239,9 @@ class Baresip:
             argv.append("-s")
         with self._cond:
             self.lines.clear()
-        self._proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=self.work_dir,
-            start_new_session=True,
-        )
+            self._trace.clear()
+            self._trace_pos = 0
+        self._proc = procs.start(argv, None, cwd=self.work_dir)
         self._spawn(self._read_stdout, "stdout")
         wait_until(
             self._ctrl_ready,
@@ -276,8 +279,8 @@ class Baresip:
         """True while the baresip process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Ask baresip to quit, then terminate/kill it; closes pipes and sockets. Idempotent."""
+    def stop(self, timeout: float = 3.0) -> None:
+        """Ask baresip to quit (it unregisters), kill it after ``timeout`` s. Idempotent."""
         if self._proc is not None and self._proc.poll() is None and self._sock is not None:
             try:
                 self._send("quit", None, str(next(self._tokens)))
@@ -288,8 +291,10 @@ class Baresip:
 
     def _close_process(self) -> None:
         """Kill the process if still running and release socket, pipe and threads."""
-        procs.stop(self._proc, grace=3.0)
+        procs.stop(self._proc, grace=1.0)
         if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
             self._sock = None
         self._join_stdout()
@@ -358,18 +363,24 @@ class Baresip:
 
     def _read_ctrl(self) -> None:
         """Collect ctrl_tcp responses and events until the connection closes."""
-        assert self._sock is not None
+        sock = self._sock
+        assert sock is not None
         buffer = bytearray()
         while True:
             try:
-                chunk = self._sock.recv(65536)
+                chunk = sock.recv(65536)
             except OSError:
                 return
             if not chunk:
                 return
             buffer.extend(chunk)
             for payload in _split_netstrings(buffer):
-                self._dispatch(json.loads(payload))
+                try:
+                    message = json.loads(payload)
+                except ValueError:
+                    continue
+                if isinstance(message, dict):
+                    self._dispatch(message)
 
     def _dispatch(self, message: Event) -> None:
         """File a decoded ctrl_tcp message as a response or an event."""
@@ -618,12 +629,24 @@ class Baresip:
     def sip_messages(self) -> list[SipMessage]:
         """Every SIP message in the ``-s`` trace so far (needs ``sip_trace=True``)."""
         with self._cond:
-            lines = list(self.lines)
-        return parse_sip_trace(lines, self.sip_port, self.registrar[1])
+            found, self._trace_pos = parse_sip_trace(
+                self.lines, self.sip_port, self.registrar[1], self._trace_pos
+            )
+            self._trace.extend(found)
+            return list(self._trace)
 
     def received_requests(self, method: str) -> list[SipMessage]:
         """SIP requests of ``method`` this UA received, oldest first."""
         return [msg for msg in self.sip_messages() if msg.received and msg.method == method.upper()]
+
+    def wait_request(self, method: str, timeout: float = 15.0, count: int = 1) -> SipMessage:
+        """Wait until this UA received ``count`` requests of ``method``; return the last."""
+        found = self.wait_for(
+            lambda: len(self.received_requests(method)) >= count and self.received_requests(method),
+            timeout,
+            f"did not receive {count} {method} request(s)",
+        )
+        return found[count - 1]  # type: ignore[no-any-return]
 
     def remote_directions(self) -> list[Direction]:
         """Media direction of the SDP in every received INVITE (first = initial offer)."""
@@ -644,14 +667,6 @@ class Baresip:
     def output_tail(self, count: int = 40) -> str:
         """The last ``count`` stdout lines, for assertion messages."""
         return "\n".join(self.lines[-count:])
-
-
-def _mtime(path: Path) -> tuple[float, str]:
-    """Sort key: modification time, then name."""
-    try:
-        return (path.stat().st_mtime, path.name)
-    except OSError:
-        return (0.0, path.name)
 
 
 @dataclass
@@ -685,39 +700,48 @@ class SipMessage:
 
     def sdp_direction(self) -> Direction:
         """Media direction attribute of the SDP body (default ``sendrecv``)."""
-        for direction in ("sendonly", "recvonly", "inactive"):
-            if f"a={direction}" in self.body:
-                return direction  # type: ignore[return-value]
-        return "sendrecv"
+        directions: tuple[Direction, ...] = ("sendonly", "recvonly", "inactive")
+        return next((d for d in directions if f"a={d}" in self.body), "sendrecv")
 
 
 _TRACE_HEAD = re.compile(r"^(UDP|TCP|TLS|WS|WSS) (\S+) -> (\S+)$")
 
 
-def parse_sip_trace(lines: list[str], own_port: int, server_port: int = 0) -> list[SipMessage]:
+def parse_sip_trace(
+    lines: list[str], own_port: int, server_port: int = 0, start: int = 0
+) -> tuple[list[SipMessage], int]:
     """Parse baresip ``-s`` output: ``#``, ``PROTO src -> dst``, headers, blank, body.
 
-    A message counts as received if it was sent to ``own_port`` (the SIP listen port) or
-    came from ``server_port`` (the registrar/proxy, which may use a TCP connection that
-    baresip opened from an ephemeral port).
+    Returns the complete messages found from line ``start`` on and the index to resume
+    from (the start of a message still being printed, or the end). A message counts as
+    received if it was sent to ``own_port`` (the SIP listen port) or came from
+    ``server_port`` (the registrar/proxy, which may use a TCP connection that baresip
+    opened from an ephemeral port).
     """
-    messages = []
-    index = 0
+    messages: list[SipMessage] = []
+    index = start
     while index < len(lines):
         head = _TRACE_HEAD.match(lines[index])
-        if head is None or index == 0 or lines[index - 1] != "#" or index + 1 >= len(lines):
+        if head is None or index == 0 or lines[index - 1] != "#":
             index += 1
             continue
-        message, index = _parse_one(lines, index + 1, head.groups())
+        parsed = _parse_one(lines, index + 1, head.groups())
+        if parsed is None:
+            return messages, index
+        message, index = parsed
         message.received = message.destination.endswith(f":{own_port}") or (
             server_port > 0 and message.source.endswith(f":{server_port}")
         )
         messages.append(message)
-    return messages
+    return messages, index
 
 
-def _parse_one(lines: list[str], index: int, head: tuple[str, ...]) -> tuple[SipMessage, int]:
-    """Parse one message starting at its start line; return it and the next line index."""
+def _parse_one(
+    lines: list[str], index: int, head: tuple[str, ...]
+) -> tuple[SipMessage, int] | None:
+    """Parse one message from its start line; None if it is not completely printed yet."""
+    if index >= len(lines):
+        return None
     start_line = lines[index]
     headers: list[tuple[str, str]] = []
     index += 1
@@ -725,11 +749,15 @@ def _parse_one(lines: list[str], index: int, head: tuple[str, ...]) -> tuple[Sip
         name, _, value = lines[index].partition(":")
         headers.append((name.strip(), value.strip()))
         index += 1
+    if index >= len(lines):
+        return None
     index += 1
     length = next((int(v) for k, v in headers if k.lower() in ("content-length", "l")), 0)
     body: list[str] = []
     consumed = 0
-    while consumed < length and index < len(lines):
+    while consumed < length:
+        if index >= len(lines):
+            return None
         body.append(lines[index])
         consumed += len(lines[index].encode()) + 2
         index += 1

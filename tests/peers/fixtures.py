@@ -8,7 +8,7 @@ teardown output).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -18,7 +18,7 @@ from tests.peers.audio import write_tone
 from tests.peers.baresip import Baresip
 from tests.peers.kamailio import Kamailio
 from tests.peers.procs import tail
-from tests.peers.pulse import PulseAudio
+from tests.peers.pulse import PulseAudio, refresh_portaudio
 
 USERS: dict[str, str] = {
     "agent": "agentpw",
@@ -48,11 +48,13 @@ ToneFactory = Callable[..., Path]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Remember each phase's report so fixtures can tell whether the test failed."""
-    report: pytest.TestReport = yield  # type: ignore[misc]
+    report = yield
     item.stash.setdefault(_REPORT_KEY, {})[report.when] = report
-    return report  # type: ignore[return-value]
+    return report
 
 
 def _failed(request: pytest.FixtureRequest) -> bool:
@@ -80,18 +82,24 @@ def kamailio(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Kamaili
 
 
 @pytest.fixture
-def pulse(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Iterator[PulseAudio]:
-    """A started private PulseAudio; its env is also set in ``os.environ`` for the test."""
+def pulse(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PulseAudio]:
+    """A started private PulseAudio; its :attr:`~PulseAudio.env` is set in ``os.environ``.
+
+    If ``sounddevice`` is already imported, PortAudio is re-initialised after the
+    environment changes (set-up) and again after it is restored (teardown).
+    """
     server = PulseAudio(tmp_path / "pulse")
     server.start()
+    patch = pytest.MonkeyPatch()
     try:
         for key, value in server.env.items():
-            monkeypatch.setenv(key, value)
+            patch.setenv(key, value)
+        refresh_portaudio()
         yield server
     finally:
         server.stop()
+        patch.undo()
+        refresh_portaudio()
         _dump_log(request, "pulseaudio log", server.log_path)
 
 

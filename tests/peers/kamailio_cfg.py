@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Mapping
 
 MODULES = (
@@ -30,7 +31,7 @@ alias="localhost:{port}"
 server_header="Server: kamailio-test"
 user_agent_header="User-Agent: kamailio-test"
 
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="{mpath}"
 """
 
 _PARAMS = """
@@ -206,6 +207,15 @@ onreply_route[REPLY] {
 """
 
 
+def module_dir() -> str:
+    """Directory of Kamailio's modules (Debian puts it under the multiarch lib dir)."""
+    found = sorted(glob.glob("/usr/lib/*/kamailio/modules"))
+    found += glob.glob("/usr/lib/kamailio/modules")
+    if not found:
+        raise FileNotFoundError("Kamailio modules not found; apt-get install kamailio")
+    return found[0] + "/"
+
+
 def _quote(value: str) -> str:
     """Quote ``value`` as a Kamailio double-quoted string literal."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
@@ -230,7 +240,7 @@ def render(port: int, users: Mapping[str, str], ctl_socket: str, auth_calls: boo
     if auth_calls:
         defines += "\n#!define AUTH_CALLS 1"
     return (
-        _HEADER.format(port=port, defines=defines)
+        _HEADER.format(port=port, defines=defines, mpath=module_dir())
         + "\n"
         + loads
         + "\n"

@@ -1,36 +1,121 @@
-"""Starting and reliably stopping the child processes of the harness."""
+"""Starting and reliably stopping the child processes of the harness.
+
+Every peer runs in its own session/process group, so :func:`stop` reaches every process it
+forks (Kamailio's workers, the shell loop around paplay) and nothing else.
+
+Should the test process die without running teardown (SIGKILL, ``os._exit``), a small
+watchdog process, which holds a pipe from this process, notices the pipe closing and kills
+the process groups that were still running. Normal teardown unregisters each group first.
+"""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
 import subprocess
+import sys
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+_WATCHDOG_CODE = """
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+groups = set()
+for line in sys.stdin:
+    op, _, pgid = line.strip().partition(" ")
+    if op == "+":
+        groups.add(int(pgid))
+    elif op == "-":
+        groups.discard(int(pgid))
+for pgid in groups:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+"""
+
+
+class _Watchdog:
+    """Kills still-tracked process groups once this process is gone (its pipe closes)."""
+
+    def __init__(self) -> None:
+        """Create lazily: the watchdog process starts with the first tracked group."""
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+
+    def _send(self, line: str) -> None:
+        """Send one command line, starting the watchdog if needed."""
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", _WATCHDOG_CODE],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    text=True,
+                    start_new_session=True,
+                )
+            assert self._proc.stdin is not None
+            with contextlib.suppress(OSError):
+                self._proc.stdin.write(line + "\n")
+                self._proc.stdin.flush()
+
+    def track(self, pgid: int) -> None:
+        """Kill group ``pgid`` if this process dies before :meth:`untrack`."""
+        self._send(f"+ {pgid}")
+
+    def untrack(self, pgid: int) -> None:
+        """Forget group ``pgid`` (it was stopped normally)."""
+        if self._proc is not None:
+            self._send(f"- {pgid}")
+
+    def close(self) -> None:
+        """End the watchdog (it kills whatever is still tracked) and reap it."""
+        with self._lock:
+            if self._proc is None:
+                return
+            if self._proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self._proc.stdin.close()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=10)
+            self._proc = None
+
+
+_watchdog = _Watchdog()
+atexit.register(_watchdog.close)
 
 
 def start(
     argv: Sequence[str],
-    log_path: Path,
+    log_path: Path | None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` in its own process group with stdout+stderr appended to ``log_path``.
+    """Start ``argv`` in its own process group.
 
-    Its own session lets :func:`stop` reach every process it forks (Kamailio's workers),
-    and nothing else.
+    stdout+stderr are appended to ``log_path``, or readable from ``proc.stdout`` (a pipe)
+    if ``log_path`` is None.
     """
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
+    with contextlib.ExitStack() as stack:
+        if log_path is None:
+            out: int | object = subprocess.PIPE
+        else:
+            out = stack.enter_context(open(log_path, "ab"))
+        proc = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
-            stdout=log,
+            stdout=out,  # type: ignore[arg-type]
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,
         )
+    _watchdog.track(proc.pid)
+    return proc
 
 
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
@@ -57,6 +142,7 @@ def stop(proc: subprocess.Popen[bytes] | None, grace: float = 5.0) -> int | None
     for pid in group_members(proc.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    _watchdog.untrack(proc.pid)
     return proc.returncode
 
 

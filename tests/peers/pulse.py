@@ -44,6 +44,21 @@ ALSA_DEVICES = {
 }
 
 
+def refresh_portaudio() -> bool:
+    """Make an already imported ``sounddevice`` rescan devices (closes all its streams).
+
+    PortAudio snapshots the device list when initialised, so a process that imported
+    sounddevice before the environment pointed at this server must refresh. Returns False
+    if sounddevice was not imported (nothing to do).
+    """
+    sd = sys.modules.get("sounddevice")
+    if sd is None:
+        return False
+    sd._terminate()
+    sd._initialize()
+    return True
+
+
 class PulseError(RuntimeError):
     """The PulseAudio server failed to start or a pactl command failed."""
 
@@ -156,7 +171,6 @@ class PulseAudio:
         return {
             "HOME": str(self.home),
             "XDG_RUNTIME_DIR": str(self.runtime_dir),
-            "XDG_CONFIG_HOME": str(self.home / ".config"),
             "PULSE_RUNTIME_PATH": str(self.runtime_dir / "pulse"),
             "PULSE_SERVER": f"unix:{self.socket_path}",
         }
