@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from softphone import protocol, targets
+from softphone.errors import EnvironmentalError
 from softphone.settings import Settings
 from softphone.storage.history import CallHistory, HistoryEntry
 from softphone.supervisor import EngineProcess, Supervisor
@@ -181,21 +182,38 @@ class Phone:
         self._supervisor.send(protocol.Register(account))
 
     def dial(self, target: str) -> str:
-        """Start an outgoing call; returns its call id. Raises UserFacingError on bad input."""
+        """Start an outgoing call, holding the call being talked on; returns the new call id.
+
+        Raises UserFacingError on bad input, EnvironmentalError when the engine is down.
+        """
         normalised = self._normalise(target)
         call_id = f"out-{uuid.uuid4().hex[:12]}"
+        remote = protocol.RemoteParty(number=target, uri=normalised)
+        self._hold_talking(except_id=None)
         with self._lock:
-            self._state.calls[call_id] = Call(
-                call_id, "outgoing", "calling", protocol.RemoteParty(number=target, uri=normalised)
-            )
-        self._supervisor.send(protocol.Dial(call_id, normalised))
+            self._state.calls[call_id] = Call(call_id, "outgoing", "calling", remote)
+        if not self._supervisor.send(protocol.Dial(call_id, normalised)):
+            with self._lock:
+                self._state.calls.pop(call_id, None)
+            raise EnvironmentalError("The phone engine is not running.")
+        self._publish(protocol.CallStateChanged(call_id, "calling", "outgoing", remote))
         return call_id
 
     def answer(self, call_id: str | None = None) -> str | None:
+        """Answer ``call_id`` (default: the first ringing call), holding the current call."""
         call_id = call_id or self._first_call("incoming")
         if call_id:
+            self._hold_talking(except_id=call_id)
             self._supervisor.send(protocol.Answer(call_id))
         return call_id
+
+    def _hold_talking(self, except_id: str | None) -> None:
+        """Put the call being talked on on hold, so two calls never share the headset."""
+        with self._lock:
+            talking = [c.id for c in self._state.calls.values()
+                       if c.state == "confirmed" and not c.local_hold and c.id != except_id]
+        for call_id in talking:
+            self._supervisor.send(protocol.Hold(call_id))
 
     def decline(self, call_id: str | None = None, code: int = 486) -> str | None:
         call_id = call_id or self._first_call("incoming")
@@ -220,6 +238,7 @@ class Phone:
     def resume(self, call_id: str | None = None) -> None:
         call_id = call_id or self._first_held_call()
         if call_id:
+            self._hold_talking(except_id=call_id)
             self._supervisor.send(protocol.Resume(call_id))
 
     def set_muted(self, muted: bool) -> None:
@@ -339,6 +358,8 @@ class Phone:
             self._restarting = True
             self._state.engine_alive = False
             self._state.engine_restarts += 1
+            self._state.muted = False  # a new engine starts with the microphone live
+            self._state.levels = protocol.AudioLevels(0.0, 0.0)
             self._state.registration = protocol.RegistrationChanged(
                 "registering", "phone engine restarted"
             )
@@ -376,7 +397,9 @@ class Phone:
             if call is None:
                 call = Call(event.call_id, event.direction, event.state, event.remote)
                 self._state.calls[event.call_id] = call
-            call.state = event.state
+            # A ringing incoming call is "incoming" whether or not 180 Ringing was sent.
+            ringing = event.direction == "incoming" and event.state == "early"
+            call.state = "incoming" if ringing else event.state
             if event.remote.uri or event.remote.number:
                 call.remote = event.remote
             call.last_code, call.last_reason = event.code, event.reason

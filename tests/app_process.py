@@ -77,7 +77,7 @@ class RunningApp:
             return bool(predicate(seen))
 
         wait_until(check, timeout=timeout,
-                   message=f"{message}; last status: {json.dumps(seen)}")
+                   message=lambda: f"{message}; last status: {json.dumps(seen)}")
         return seen
 
     def wait_registered(self, timeout: float = 20.0) -> dict[str, Any]:

@@ -1,15 +1,13 @@
 """What the agent can do to calls, shared by every window, the tray and the control server.
 
-A thin layer over ``Phone`` that adds the desk's one policy the core does not have yet:
-answering or placing a call puts the call you are talking on on hold first, so the
-customer never hears (or is heard by) the second call. Runs on the GUI thread.
+A thin layer over ``Phone`` (which holds the current call when another is answered or
+placed) that picks the call an action means. Runs on the GUI thread.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from softphone import targets
 from softphone.phone import Call, Phone, PhoneState
 
 RINGING_STATES = ("incoming", "early")
@@ -52,8 +50,6 @@ class CallActions:
 
     def dial(self, text: str) -> str:
         """Place a call to what the agent typed. Raises ``UserFacingError`` on bad input."""
-        targets.normalise_dial_target(text, str(self.phone.settings["calls.default_region"]))
-        self._hold_talking(except_id=None)
         return self.phone.dial(text)
 
     def answer(self, call_id: str | None = None) -> str | None:
@@ -64,7 +60,6 @@ class CallActions:
             call_id = ringing[0].id if ringing else None
         if call_id is None:
             return None
-        self._hold_talking(except_id=call_id)
         return self.phone.answer(call_id)
 
     def decline(self, call_id: str | None = None) -> str | None:
@@ -82,7 +77,6 @@ class CallActions:
         if call is None:
             return
         if call.local_hold:
-            self._hold_talking(except_id=call.id)
             self.phone.resume(call.id)
         elif call.state == "confirmed":
             self.phone.hold(call.id)
@@ -99,8 +93,3 @@ class CallActions:
     def transfer(self, target: str, call_id: str | None = None) -> None:
         """Blind-transfer the call. Raises ``UserFacingError`` on a bad target."""
         self.phone.transfer(target, call_id)
-
-    def _hold_talking(self, except_id: str | None) -> None:
-        for call in self.phone.snapshot().calls.values():
-            if call.id != except_id and is_talking(call):
-                self.phone.hold(call.id)

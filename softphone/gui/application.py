@@ -17,7 +17,15 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QObject, Qt, QThread, QTranslator
+from PySide6.QtCore import (
+    QCoreApplication,
+    QLibraryInfo,
+    QLocale,
+    QObject,
+    Qt,
+    QThread,
+    QTranslator,
+)
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from softphone import __version__, control
@@ -101,7 +109,7 @@ class PasswordPrompter:
         if reason:
             label = f"{reason}\n\n{label}"
         text, accepted = QInputDialog.getText(
-            self.parent, tr("Softphone – sign in"), label, QLineEdit.EchoMode.Password)
+            self.parent, tr("Softphone — sign in"), label, QLineEdit.EchoMode.Password)
         if not accepted or not text:
             self.cancelled = True
             return None
@@ -122,13 +130,14 @@ class SoftphoneGui(QObject):
         self.prompter = prompter
         prompter.account = str(context.settings["sip.uri"])
         self.bridge = PhoneBridge(context.phone, self)
-        self.actions = CallActions(context.phone)
+        self.call_actions = CallActions(context.phone)
         self.reporter = ErrorReporter(lambda: self.window)
-        self.window = MainWindow(context, self.bridge, self.actions, self.reporter)
+        self.window = MainWindow(context, self.bridge, self.call_actions, errors=self.reporter)
         prompter.parent = self.window
-        self.incoming = IncomingCallManager(self.bridge, self.actions, self)
-        self.tray = TrayController(context.phone, self.bridge, self.actions,
-                                   self.show_window, self.quit, self)
+        self.incoming = IncomingCallManager(self.bridge, self.call_actions, self)
+        self.tray = TrayController(context.phone, self.bridge, self.call_actions,
+                                   show_window=self.show_window, quit_app=self.quit,
+                                   parent=self)
         self.window.close_to_tray = self.tray.available
         self.window.quit_requested.connect(self.quit)
         self.window.password_requested.connect(self.enter_password)
@@ -151,7 +160,7 @@ class SoftphoneGui(QObject):
         name = control.server_name(self.context.profile)
 
         def handle(raw: bytes) -> bytes:
-            return control.handle_request(raw, self.actions, self.show_window,
+            return control.handle_request(raw, self.call_actions, self.show_window,
                                           self.reload_settings)
 
         return ControlServer(name, handle, self)

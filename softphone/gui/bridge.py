@@ -45,12 +45,12 @@ CALL_EVENTS: tuple[type[object], ...] = (
 class PhoneBridge(QObject):
     """Subscribes to ``phone`` and re-emits its events on the GUI thread.
 
-    ``event`` carries every event; the typed signals carry one kind each (all payloads
+    ``any_event`` carries every event; the typed signals carry one kind each (all payloads
     are the event objects themselves). Create it on the GUI thread before the phone
     starts so no event is missed.
     """
 
-    event = Signal(object)
+    any_event = Signal(object)
     engine_ready = Signal(object)
     registration_changed = Signal(object)
     incoming_call = Signal(object)
@@ -94,7 +94,7 @@ class PhoneBridge(QObject):
         """GUI thread: emit ``event`` and its typed signal."""
         if self._closed:
             return
-        self.event.emit(event)
+        self.any_event.emit(event)
         name = _SIGNAL_NAMES.get(type(event))
         if name is not None:
             getattr(self, name).emit(event)

@@ -120,8 +120,8 @@ class CallRow(QFrame):
         grid.addWidget(self.timer, 0, 1)
         grid.addWidget(self.number, 1, 0)
         grid.addWidget(self.hold_badge, 1, 1, Qt.AlignmentFlag.AlignRight)
-        grid.addWidget(self.state, 2, 0)
-        grid.addWidget(self.stats, 2, 1)
+        grid.addWidget(self.state, 2, 0, 1, 2)
+        grid.addWidget(self.stats, 3, 0, 1, 2)
         grid.setColumnStretch(0, 1)
 
     def update_call(self, call: Call, now: float) -> None:
@@ -132,6 +132,7 @@ class CallRow(QFrame):
         self._set(self.state, f"{direction_text(call.direction)} · {state_text(call)}")
         self.hold_badge.setVisible(call.local_hold)
         self._set(self.stats, stats_text(call.stats))
+        self.stats.setVisible(bool(self.stats.text()))
         self.update_timer(call, now)
         self.setProperty("ringing", call.direction == "incoming" and call.state == "incoming")
         self.style().unpolish(self)
@@ -162,6 +163,7 @@ class CallList(QListWidget):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName(tr("Current calls"))
         self.setSpacing(2)
+        self.setMinimumHeight(130)
         self._rows: dict[str, tuple[QListWidgetItem, CallRow]] = {}
         self._calls: dict[str, Call] = {}
         self._talking: set[str] = set()
@@ -194,7 +196,8 @@ class CallList(QListWidget):
                 row.update_timer(call, now)
 
     def _add_or_update(self, call: Call, now: float) -> None:
-        if call.id in self._rows:
+        is_new = call.id not in self._rows
+        if not is_new:
             item, row = self._rows[call.id]
             row.update_call(call, now)
         else:
@@ -205,6 +208,8 @@ class CallList(QListWidget):
             self.setItemWidget(item, row)
             self._rows[call.id] = (item, row)
         item.setSizeHint(row.sizeHint())
+        if is_new:
+            self.scrollToItem(item)
         item.setData(Qt.ItemDataRole.AccessibleTextRole,
                      f"{call_title(call)} {call_subtitle(call)} {row.state.text()}")
 

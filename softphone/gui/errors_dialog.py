@@ -39,7 +39,7 @@ class ErrorDialog(QDialog):
     def __init__(self, message: str, details: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("errorDialog")
-        self.setWindowTitle(self.tr("Softphone – something went wrong"))
+        self.setWindowTitle(self.tr("Softphone — something went wrong"))
         intro = QLabel(self.tr(
             "The softphone ran into a problem it did not expect. Your calls carry on if "
             "they can. Please copy the details below and send them to support."
@@ -130,6 +130,6 @@ def _show_on_gui_thread(
             show()
         else:
             QTimer.singleShot(0, app, show)
-    except Exception:  # noqa: BLE001 - never let the hook itself fail loudly
+    except Exception:
         log.exception("Could not show the error dialog")
         fallback(*exc_info)

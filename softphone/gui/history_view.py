@@ -14,11 +14,11 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from softphone.gui.calls_view import format_duration
-from softphone.gui.text import plain_tooltip
+from softphone.gui.text import one_line, plain_tooltip
 from softphone.storage.history import HistoryEntry
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
-COLUMNS = ("", "Name", "Number", "Started", "Duration", "Result")
+COLUMNS = ("", "Caller", "When", "Length", "Result")
 _MISSED_COLOR = QColor("#b3261e")
 
 
@@ -33,6 +33,13 @@ def format_start(started_at: float, now: float | None = None) -> str:
     return started.strftime("%H:%M") if started.date() == today else started.strftime(
         "%Y-%m-%d %H:%M"
     )
+
+
+def caller_text(entry: HistoryEntry) -> str:
+    """Name over number (two lines), or just the number or address."""
+    number = one_line(entry.number or entry.uri)
+    name = one_line(entry.display_name)
+    return f"{name}\n{number}" if name and number else name or number
 
 
 def callback_target(entry: HistoryEntry) -> str:
@@ -53,17 +60,16 @@ class HistoryView(QTreeWidget):
         self.setColumnCount(len(COLUMNS))
         self.setHeaderLabels([tr(c) for c in COLUMNS])
         self.setRootIsDecorated(False)
-        self.setUniformRowHeights(True)
+        self.setUniformRowHeights(False)
         self.setAlternatingRowColors(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setAccessibleName(tr("Call history"))
+        self.setWordWrap(False)
         header = self.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(2, 110)
         self.itemActivated.connect(self._activated)
 
     def set_entries(self, entries: list[HistoryEntry]) -> None:
@@ -77,24 +83,23 @@ class HistoryView(QTreeWidget):
                 self.setCurrentItem(item)
 
     def entries(self) -> list[HistoryEntry]:
-        root = self.invisibleRootItem()
-        return [root.child(i).data(0, ENTRY_ROLE) for i in range(root.childCount())]
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item.data(0, ENTRY_ROLE) for item in items if item is not None]
 
     def _item(self, entry: HistoryEntry) -> QTreeWidgetItem:
         incoming = entry.direction == "incoming"
         duration = format_duration(entry.duration_seconds) if entry.answered_at else "—"
-        texts = ["↙" if incoming else "↗", entry.display_name or entry.number or entry.uri,
-                 entry.number or entry.uri, format_start(entry.started_at), duration,
-                 tr(entry.outcome.capitalize())]
+        texts = ["↙" if incoming else "↗", caller_text(entry), format_start(entry.started_at),
+                 duration, tr(entry.outcome.capitalize())]
         item = QTreeWidgetItem(texts)
         item.setData(0, ENTRY_ROLE, entry)
         item.setToolTip(0, tr("Incoming call") if incoming else tr("Outgoing call"))
         item.setData(0, Qt.ItemDataRole.AccessibleTextRole, item.toolTip(0))
-        item.setToolTip(1, plain_tooltip(texts[1]))
-        item.setToolTip(2, plain_tooltip(entry.uri or entry.number))
-        item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        item.setToolTip(1, plain_tooltip("\n".join(filter(None, (
+            entry.display_name, entry.number, entry.uri)))))
+        item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if entry.outcome == "missed":
-            for column in (0, 5):
+            for column in (0, 4):
                 item.setForeground(column, _MISSED_COLOR)
         return item
 

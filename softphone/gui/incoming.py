@@ -2,11 +2,11 @@
 
 ``IncomingCallManager`` opens an ``IncomingCallWindow`` on ``IncomingCall`` and closes it
 when the call is answered, declined, ends, or the engine crashes. The window shows up
-without taking the keyboard from whatever the agent is typing in; once clicked, Alt+A /
-Ctrl+Shift+A answer and Alt+D / Ctrl+Shift+D decline. There is no default button, so
-a stray Return never answers or declines. Closing a window by its title bar only
-closes the window: the call keeps ringing in the main window. All remote text is plain (see ``text``).
-Everything here runs on the GUI thread.
+without taking the keyboard from whatever the agent is typing in; once clicked,
+Alt+A / Ctrl+Shift+A answer and Alt+D / Ctrl+Shift+D decline. There is no default
+button, so a stray Return never answers or declines. Closing a window by its title bar
+only closes the window: the call keeps ringing in the main window. All remote text is
+plain (see ``text``). Everything here runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from softphone import protocol
 from softphone.gui import resources
-from softphone.gui.actions import CallActions, RINGING_STATES
+from softphone.gui.actions import RINGING_STATES, CallActions
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.shortcuts import SPECS, native_keys
 from softphone.gui.text import ElidedLabel
@@ -38,13 +38,14 @@ class IncomingCallWindow(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint)
         self.call_id = event.call_id
-        self.actions = actions
+        self.call_actions = actions
         self.setObjectName("incomingWindow")
         self.setWindowTitle(tr("Incoming call"))
         self.setWindowIcon(resources.icon("tray-ringing"))
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(Qt.WidgetAttribute.WA_MacAlwaysShowToolWindow)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self._build(event.remote)
         self.setFixedWidth(WINDOW_WIDTH)
 
@@ -82,11 +83,11 @@ class IncomingCallWindow(QWidget):
         return button
 
     def answer(self) -> None:
-        self.actions.answer(self.call_id)
+        self.call_actions.answer(self.call_id)
         self.close()
 
     def decline(self) -> None:
-        self.actions.decline(self.call_id)
+        self.call_actions.decline(self.call_id)
         self.close()
 
 
@@ -96,7 +97,7 @@ class IncomingCallManager(QObject):
     def __init__(self, bridge: PhoneBridge, actions: CallActions,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.actions = actions
+        self.call_actions = actions
         self.windows: dict[str, IncomingCallWindow] = {}
         bridge.incoming_call.connect(self.call_ringing)
         bridge.call_state_changed.connect(self._state_changed)
@@ -106,7 +107,7 @@ class IncomingCallManager(QObject):
     def call_ringing(self, event: protocol.IncomingCall) -> None:
         if event.call_id in self.windows:
             return
-        window = IncomingCallWindow(event, self.actions)
+        window = IncomingCallWindow(event, self.call_actions)
         window.destroyed.connect(lambda _=None, cid=event.call_id: self._forget(cid))
         self.windows[event.call_id] = window
         window.adjustSize()

@@ -7,6 +7,7 @@ engine crash keeps the number field as it was). Everything here runs on the GUI 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -32,7 +33,7 @@ from softphone import __version__, protocol
 from softphone.context import AppContext
 from softphone.errors import UserFacingError
 from softphone.gui import resources
-from softphone.gui.actions import CallActions, pick_call, ringing_calls
+from softphone.gui.actions import CallActions, is_ringing_in, pick_call, ringing_calls
 from softphone.gui.bridge import CALL_EVENTS, PhoneBridge
 from softphone.gui.calls_view import CallList
 from softphone.gui.errors_dialog import ErrorReporter
@@ -42,7 +43,7 @@ from softphone.gui.shortcuts import SPECS, ShortcutsDialog, make_action, tooltip
 from softphone.gui.status import RegistrationIndicator
 from softphone.gui.text import isolate
 from softphone.gui.widgets import ActionButton, BannerArea, DialPad, LevelMeter
-from softphone.phone import CallEnded, EngineCrashed, EngineRestarted, PhoneState
+from softphone.phone import EngineCrashed, EngineRestarted, PhoneState
 from softphone.targets import MAX_TARGET_LENGTH
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         context: AppContext,
         bridge: PhoneBridge,
         actions: CallActions | None = None,
+        *,
         errors: ErrorReporter | None = None,
         clock: Callable[[], float] = time.time,
         parent: QWidget | None = None,
@@ -95,7 +97,7 @@ class MainWindow(QMainWindow):
         self._timer.start()
         self.refresh_all()
         self.refresh_history()
-        self.resize(460, 660)
+        self.resize(460, 700)
         self.number_field.setFocus()
 
     # ------------------------------------------------------------------ building
@@ -224,17 +226,17 @@ class MainWindow(QMainWindow):
                     menu.addAction(self.actions_by_name[name])
         about = QAction(tr("&About Softphone"), self)
         about.triggered.connect(self.show_about)
-        self.menuBar().actions()[-1].menu().addAction(about)  # type: ignore[union-attr]
+        menu.addAction(about)  # the last menu is Help
 
     def _set_tab_order(self) -> None:
         chain = [self.number_field, self.dial_button, self.tabs, self.call_list,
                  *(self.buttons[name] for name in CALL_ACTIONS), self.dial_pad]
-        for first, second in zip(chain, chain[1:], strict=False):
+        for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
 
     def _connect_bridge(self) -> None:
         bridge = self.bridge
-        bridge.event.connect(self._on_event)
+        bridge.any_event.connect(self._on_event)
         bridge.registration_changed.connect(lambda _e: self.refresh_registration())
         bridge.audio_levels.connect(self._on_levels)
         bridge.devices_changed.connect(self._on_devices)
@@ -262,6 +264,10 @@ class MainWindow(QMainWindow):
                 tr("Could not sign in: {reason}. Check the password.").format(
                     reason=registration.reason),
                 "error", action=(tr("Enter password…"), self.password_requested.emit))
+        elif registration.state == "unregistered" and registration.reason == "not configured":
+            self.banners.show_banner(
+                "registration", tr("Enter your SIP account to make and take calls."), "info",
+                action=(tr("Open settings…"), self.open_settings))
         else:
             self.banners.dismiss("registration")
 
@@ -281,7 +287,7 @@ class MainWindow(QMainWindow):
         acts = self.actions_by_name
         acts["answer"].setEnabled(ringing)
         acts["decline"].setEnabled(ringing)
-        acts["hangup"].setEnabled(call is not None)
+        acts["hangup"].setEnabled(call is not None and not is_ringing_in(call))
         acts["transfer"].setEnabled(connected)
         held = call is not None and call.local_hold
         acts["hold"].setEnabled(connected)
@@ -299,9 +305,9 @@ class MainWindow(QMainWindow):
         ringing = ringing_calls(state)
         if ringing:
             who = ringing[0].remote.display_name or ringing[0].remote.number
-            self.setWindowTitle(tr("Ringing: {who} – Softphone").format(who=isolate(who)))
+            self.setWindowTitle(tr("Ringing: {who} — Softphone").format(who=isolate(who)))
         elif state.calls:
-            self.setWindowTitle(tr("On a call – Softphone"))
+            self.setWindowTitle(tr("On a call — Softphone"))
         else:
             self.setWindowTitle("Softphone")
 
@@ -377,6 +383,7 @@ class MainWindow(QMainWindow):
             return None
         self.show_dial_error("")
         self.tabs.setCurrentIndex(0)
+        self.refresh_calls()  # Phone.dial announces nothing until the engine answers
         return call_id
 
     def redial(self, target: str) -> None:
@@ -477,7 +484,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ window
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         """With a tray icon, closing hides the window; without one, it quits."""
         if self.close_to_tray:
             event.ignore()

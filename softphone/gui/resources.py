@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 ICON_NAMES = (
     "app", "answer", "hangup", "hold", "mute", "transfer", "dialpad",
     "tray-registered", "tray-offline", "tray-ringing", "tray-in-call",
+    "chevron-down", "chevron-up",
 )
 
 
@@ -58,13 +59,18 @@ def icon(name: str) -> QIcon:
 
 
 def stylesheet() -> str:
-    """The text of ``resources/styles/app.qss`` (empty if missing)."""
+    """The text of ``resources/styles/app.qss`` (empty if missing).
+
+    ``@ICONS@`` in the file becomes the icons directory, so ``url(@ICONS@/x.svg)`` works
+    wherever the resources are installed.
+    """
     path = resources_dir() / "styles" / "app.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         log.warning("Stylesheet not loaded: %s", exc)
         return ""
+    return text.replace("@ICONS@", (resources_dir() / "icons").as_posix())
 
 
 def translations_dir() -> Path:

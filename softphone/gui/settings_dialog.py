@@ -129,6 +129,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.setWindowTitle(tr("Settings"))
         self.editors: dict[str, QWidget] = {}
+        self.help_labels: dict[str, QLabel] = {}
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._account_page(), tr("&Account"))
         self.tabs.addTab(self._audio_page(), tr("A&udio"))
@@ -151,7 +152,7 @@ class SettingsDialog(QDialog):
         self._load_values()
         bridge.devices_changed.connect(self._devices_changed)
         self._devices_changed(context.phone.snapshot().devices)
-        self.resize(520, 560)
+        self.resize(max(540, self.sizeHint().width()), self.sizeHint().height())
 
     # ------------------------------------------------------------------ pages
 
@@ -162,16 +163,18 @@ class SettingsDialog(QDialog):
         form.setVerticalSpacing(4)
         return form
 
-    def _add_row(self, form: QFormLayout, name: str, editor: QWidget | None = None) -> QWidget:
+    def _add_row(self, form: QFormLayout, page: QWidget, name: str,
+                 editor: QWidget | None = None) -> QWidget:
         spec = setting(name)
-        editor = editor or make_editor(spec, form.parentWidget())
+        editor = editor or make_editor(spec, page)
         self.editors[name] = editor
-        label = QLabel(tr(LABELS.get(name, name)) + ":", form.parentWidget())
+        label = QLabel(tr(LABELS.get(name, name)) + ":", page)
         label.setBuddy(editor)
         label.setToolTip(tr(spec.description))
         form.addRow(label, editor)
         if not isinstance(editor, QCheckBox):
-            form.addRow("", self._help(tr(spec.description), form.parentWidget()))
+            self.help_labels[name] = self._help(tr(spec.description), page)
+            form.addRow("", self.help_labels[name])
         return editor
 
     @staticmethod
@@ -186,17 +189,17 @@ class SettingsDialog(QDialog):
         page = QWidget(self)
         form = self._form(page)
         for name in names:
-            self._add_row(form, name)
+            self._add_row(form, page, name)
         return page
 
     def _account_page(self) -> QWidget:
         page = QWidget(self)
         form = self._form(page)
         for name in ACCOUNT[:3]:
-            self._add_row(form, name)
+            self._add_row(form, page, name)
         self._add_password_row(form, page)
         for name in ACCOUNT[3:]:
-            self._add_row(form, name)
+            self._add_row(form, page, name)
         return page
 
     def _add_password_row(self, form: QFormLayout, page: QWidget) -> None:
@@ -205,7 +208,7 @@ class SettingsDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         stored = self.context.secrets.get(SIP_ACCOUNT) is not None
         self.password.setPlaceholderText(
-            tr("Saved – type to replace") if stored else tr("Not saved yet"))
+            tr("Saved — type to replace") if stored else tr("Not saved yet"))
         label = QLabel(tr("Password:"), page)
         label.setBuddy(self.password)
         form.addRow(label, self.password)
@@ -221,12 +224,11 @@ class SettingsDialog(QDialog):
     def _audio_page(self) -> QWidget:
         page = QWidget(self)
         form = self._form(page)
-        self.in_use: dict[str, QLabel] = {}
         for name in DEVICES:
             combo = QComboBox(page)
             combo.setObjectName(f"setting_{name}")
             combo.setToolTip(tr(setting(name).description))
-            self._add_row(form, name, combo)
+            self._add_row(form, page, name, combo)
         self.refresh_button = QPushButton(tr("&Refresh devices"), page)
         self.refresh_button.setObjectName("refreshDevices")
         self.refresh_button.setToolTip(tr("Look again for headsets and microphones "
@@ -260,8 +262,11 @@ class SettingsDialog(QDialog):
             for device in names:
                 combo.addItem(device, device)
             set_editor_value(combo, wanted)
-        used = [f"{tr(LABELS[n])}: {in_use[n]}" for n in DEVICES if in_use[n]]
-        self.devices_status.setText(tr("In use – ") + ", ".join(used) if used else "")
+            using = in_use[name]
+            self.help_labels[name].setText(
+                tr("Now using: {device}").format(device=using) if using
+                else tr(setting(name).description))
+        self.devices_status.setText("")
 
     def refresh_devices(self) -> None:
         self.devices_status.setText(tr("Looking for devices…"))

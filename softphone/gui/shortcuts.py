@@ -66,7 +66,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
 OTHER_KEYS: tuple[tuple[str, str], ...] = (
     ("Return (in the number field)", "Call the number or SIP address typed"),
     ("Return or double-click (in History)", "Call that number back"),
-    ("0–9, *, # (keypad focused)", "Send tones during a call (or type the number)"),
+    ("0 to 9, *, # (keypad focused)", "Send tones during a call (or type the number)"),
     ("Tab / Shift+Tab", "Move between fields and buttons"),
     ("Alt + underlined letter", "Press that button"),
 )

@@ -46,7 +46,7 @@ def describe_registration(event: protocol.RegistrationChanged) -> str:
         return tr("Not registered: {reason}").format(reason=failure_reason(event))
     reason = event.reason.strip()
     if reason == "not configured":
-        return tr("Not set up: open Settings to enter your account")
+        return tr("Not set up")
     return tr("Not registered") + (f": {reason}" if reason else "")
 
 
@@ -80,6 +80,7 @@ class RegistrationIndicator(QWidget):
         text = describe_registration(event)
         self.label.setText(text)
         self.account.setText(account)
+        self.account.setVisible(bool(account))
         self.dot.setToolTip(text)
         self.dot.setProperty("level", registration_level(event))
         self.dot.style().unpolish(self.dot)

@@ -67,7 +67,7 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setText(text)
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def setText(self, text: str) -> None:
         """Show ``text`` (plain); the tooltip carries it in full."""
         super().setText(text)
         self.setToolTip(plain_tooltip(text))
@@ -88,7 +88,7 @@ class ElidedLabel(QLabel):
         width = self.contentsRect().width()
         return self.fontMetrics().horizontalAdvance(one_line(self.text())) > width
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self) -> QSize:
         metrics = self.fontMetrics()
         full = metrics.horizontalAdvance(one_line(self.text()))
         cap = metrics.averageCharWidth() * MAX_HINT_CHARS
@@ -96,11 +96,11 @@ class ElidedLabel(QLabel):
         width = min(full, cap) + margins.left() + margins.right() + 2
         return QSize(width, metrics.height() + margins.top() + margins.bottom())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
         hint = self.sizeHint()
         return QSize(min(hint.width(), self.fontMetrics().averageCharWidth() * 4), hint.height())
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt's name
+    def paintEvent(self, _event: QPaintEvent) -> None:
         rect = self.contentsRect()
         direction = self.direction()
         elided = self.fontMetrics().elidedText(

@@ -40,12 +40,12 @@ def tray_state(state: PhoneState) -> str:
 def tray_tooltip(state: PhoneState) -> str:
     # No remote text here: some desktops render tray tooltips as markup.
     if ringing_calls(state):
-        return tr("Softphone – incoming call")
+        return tr("Softphone — incoming call")
     if state.calls:
         count = len(state.calls)
-        return tr("Softphone – on a call") if count == 1 else tr(
-            "Softphone – {count} calls").format(count=count)
-    return f"Softphone – {describe_registration(state.registration)}"
+        return tr("Softphone — on a call") if count == 1 else tr(
+            "Softphone — {count} calls").format(count=count)
+    return f"Softphone — {describe_registration(state.registration)}"
 
 
 class TrayController(QObject):
@@ -56,20 +56,21 @@ class TrayController(QObject):
         phone: Phone,
         bridge: PhoneBridge,
         actions: CallActions,
+        *,
         show_window: Callable[[], None],
         quit_app: Callable[[], None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.phone = phone
-        self.actions = actions
+        self.call_actions = actions
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.state = "offline"
         self.tooltip = ""
         self.menu = QMenu()
         self.show_action = self._add(tr("&Show Softphone"), show_window)
-        self.answer_action = self._add(tr("&Answer"), lambda: self.actions.answer())
-        self.hangup_action = self._add(tr("&Hang up"), lambda: self.actions.hangup())
+        self.answer_action = self._add(tr("&Answer"), self.call_actions.answer)
+        self.hangup_action = self._add(tr("&Hang up"), self.call_actions.hangup)
         self.menu.addSeparator()
         self.quit_action = self._add(tr("&Quit"), quit_app)
         self.icon: QSystemTrayIcon | None = None
@@ -78,7 +79,7 @@ class TrayController(QObject):
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(lambda reason: self._activated(reason, show_window))
             self.icon.show()
-        bridge.event.connect(self._on_event)
+        bridge.any_event.connect(self._on_event)
         self.refresh()
 
     def _add(self, text: str, slot: Callable[[], object]) -> QAction:

@@ -214,12 +214,12 @@ class DialPad(QFrame):
             grid.addWidget(button, index // 3, index % 3)
             self.buttons[key] = button
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt's name
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.text()
         if key and key in DTMF_KEYS:
             button = self.buttons[key]
             button.setDown(True)
-            QTimer.singleShot(120, lambda: button.setDown(False))
+            QTimer.singleShot(120, button, lambda: button.setDown(False))
             self.pressed.emit(key)
             return
         super().keyPressEvent(event)

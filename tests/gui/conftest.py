@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from softphone.gui import resources
+from softphone.gui.bridge import PhoneBridge
+from softphone.gui.main_window import MainWindow
+from tests.gui.harness import FakeClock, PhoneHarness
 
-from softphone.gui import resources  # noqa: E402
-from softphone.gui.bridge import PhoneBridge  # noqa: E402
-from softphone.gui.main_window import MainWindow  # noqa: E402
-from tests.gui.harness import FakeClock, PhoneHarness  # noqa: E402
+# Before pytest-qt creates the QApplication: no display needed.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""Benchmarks run as commands (not pytest tests), e.g. ``python -m tests.benchmarks.calls``."""

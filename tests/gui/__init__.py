@@ -1,0 +1,1 @@
+"""Tests of the Qt front end (pytest-qt, offscreen)."""
