@@ -23,6 +23,14 @@ fi
 python3 -m venv "$prefix/venv"
 "$prefix/venv/bin/python" -m pip install -q --upgrade pip
 "$prefix/venv/bin/python" -m pip install -q "$source_dir"
+rm -rf "$prefix/resources"
+cp -r "$source_dir/resources" "$prefix/resources"
 mkdir -p "$HOME/.local/bin"
-ln -sf "$prefix/venv/bin/softphone" "$HOME/.local/bin/softphone"
+# The command, with the icons, sounds and styles installed beside the environment.
+cat > "$HOME/.local/bin/softphone" <<LAUNCHER
+#!/bin/sh
+export SOFTPHONE_RESOURCES="$prefix/resources"
+exec "$prefix/venv/bin/softphone" "\$@"
+LAUNCHER
+chmod +x "$HOME/.local/bin/softphone"
 echo "Installed: $HOME/.local/bin/softphone"

@@ -218,17 +218,23 @@ class Phone:
     def decline(self, call_id: str | None = None, code: int = 486) -> str | None:
         call_id = call_id or self._first_call("incoming")
         if call_id:
-            with self._lock:
-                if call_id in self._state.calls:
-                    self._state.calls[call_id].declined = True
+            self._mark_declined(call_id)
             self._supervisor.send(protocol.Decline(call_id, code))
         return call_id
 
     def hangup(self, call_id: str | None = None) -> str | None:
+        """End a call; hanging up a ringing incoming call declines it."""
         call_id = call_id or self._current_call_id()
         if call_id:
+            self._mark_declined(call_id)
             self._supervisor.send(protocol.Hangup(call_id))
         return call_id
+
+    def _mark_declined(self, call_id: str) -> None:
+        with self._lock:
+            call = self._state.calls.get(call_id)
+            if call is not None and call.direction == "incoming" and call.answered_at is None:
+                call.declined = True
 
     def hold(self, call_id: str | None = None) -> None:
         call_id = call_id or self._current_call_id()

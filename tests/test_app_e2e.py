@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +152,29 @@ def test_engine_killed_mid_call_gui_survives_and_registers_again(
     assert app.process is not None and app.process.poll() is None
     history = json.loads(app.cli("history", "--json").stdout)
     assert history[0]["outcome"] == "dropped"
+
+
+def test_second_launch_brings_the_running_app_forward(app: RunningApp) -> None:
+    first_pid = app.status()["engine"]["pid"]
+    again = subprocess.run(
+        [sys.executable, "-m", "softphone", "--profile", str(app.profile_dir)],
+        env=app.env, capture_output=True, text=True, timeout=30,
+    )
+    assert again.returncode == 0, again.stderr
+    assert app.process is not None and app.process.poll() is None
+    assert app.status()["engine"]["pid"] == first_pid
+
+
+def test_markup_in_the_callers_name_reaches_the_app_as_plain_text(
+    app: RunningApp, kamailio: Kamailio, baresip_factory: BaresipFactory,
+) -> None:
+    app.wait_registered()
+    name = "<b>Boss</b> <img src=x>"
+    customer = baresip_factory("customer", display_name=name)
+    customer.dial(kamailio.aor("agent"))
+    ringing = app.wait_status(lambda s: bool(s["calls"]), message="no incoming call")
+    assert ringing["calls"][0]["remote"]["display_name"] == name
+    assert app.cli("hangup").returncode == 0
+    customer.wait_call_closed()
+    history = json.loads(app.cli("history", "--json").stdout)
+    assert history[0]["outcome"] == "declined"

@@ -15,11 +15,12 @@ import numpy as np
 
 from softphone.engine.audio import Samples
 from softphone.engine.devices import portaudio
+from softphone.resources import resources_dir
 
 log = logging.getLogger(__name__)
 
 RING_RATE = 16000
-DEFAULT_RINGTONE = Path(__file__).resolve().parents[2] / "resources" / "sounds" / "ring.wav"
+DEFAULT_RINGTONE = resources_dir() / "sounds" / "ring.wav"
 
 
 def two_tone_cadence(rate: int = RING_RATE) -> Samples:

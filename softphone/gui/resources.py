@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
-import sys
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
+
+from softphone.resources import resources_dir
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +31,6 @@ ICON_NAMES = (
     "tray-registered", "tray-offline", "tray-ringing", "tray-in-call",
     "chevron-down", "chevron-up",
 )
-
-
-def resources_dir() -> Path:
-    """The ``resources`` directory for this run (see the module docstring)."""
-    override = os.environ.get("SOFTPHONE_RESOURCES")
-    if override:
-        return Path(override)
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    if getattr(sys, "frozen", False) and frozen_root:
-        return Path(frozen_root) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
 
 
 def icon_path(name: str) -> Path:
