@@ -13,6 +13,7 @@ opening a dialog (the agent can use Phone > Enter password…).
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -24,6 +25,7 @@ from PySide6.QtCore import (
     QObject,
     Qt,
     QThread,
+    QTimer,
     QTranslator,
 )
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
@@ -232,6 +234,22 @@ class SoftphoneGui(QObject):
         self.context.close()
 
 
+def _quit_on_termination_signals(app: QApplication) -> None:
+    """SIGTERM/SIGINT (logout, service stop, Ctrl+C) quit cleanly: engine stopped first.
+
+    Python runs signal handlers only between bytecodes, so a timer wakes the interpreter
+    a few times a second while Qt's event loop waits.
+    """
+    def request_quit(_signum: int, _frame: object) -> None:
+        QTimer.singleShot(0, app.quit)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, request_quit)
+    waker = QTimer(app)
+    waker.timeout.connect(lambda: None)
+    waker.start(250)
+
+
 def run_gui(
     profile: Profile | None = None,
     argv: Sequence[str] | None = None,
@@ -253,6 +271,7 @@ def run_gui(
         return 2
     gui = SoftphoneGui(app, context, prompter)
     app.aboutToQuit.connect(gui.shutdown)
+    _quit_on_termination_signals(app)
     gui.start()
     try:
         return app.exec()

@@ -158,8 +158,9 @@ def delay_phase(rig: Rig, work_dir: Path, bursts: int) -> Result:
     return {
         **found.summary(),
         "per_burst_ms": [round(b.wire_delay_ms, 1) for b in found.bursts],
-        "drift_buffer_mean_ms": _mean(fills),
-        "drift_buffer_samples": len(fills),
+        "drift_buffer_mean_ms": _mean([fill for fill, _ in fills]),
+        "drift_buffer_target_ms": fills[-1][1] if fills else None,
+        "drift_buffer_snapshots": len(fills),
         "pulse_latency_ms": pulse,
     }
 
@@ -300,33 +301,38 @@ def _cpu_lines(cpu: Result) -> list[str]:
     return lines
 
 
+def _pulse_extra(pulse: Result) -> float | None:
+    engine, reference = pulse["engine_stream_ms"], pulse["reference_stream_ms"]
+    return None if engine is None or reference is None else round(engine - reference, 1)
+
+
 def _delay_lines(delay: Result) -> list[str]:
-    head = "3. Microphone device -> RTP on the wire (engine side)"
+    head = "3. Microphone device -> engine RTP on the wire"
     if "error" in delay:
         return [head, f"   not measured: {delay['error']}"]
     pulse = delay["pulse_latency_ms"]
     median_ms = delay["median_ms"]
-    known = [
-        delay["drift_buffer_mean_ms"],
-        pulse["engine_stream_ms"],
-        delay["packetisation_mean_ms"],
-    ]
-    rest = None if median_ms is None or None in known else median_ms - sum(known)
+    known = [delay["drift_buffer_mean_ms"], _pulse_extra(pulse), delay["packetisation_mean_ms"]]
+    rest = None
+    if median_ms is not None and all(v is not None for v in known):
+        rest = round(median_ms - sum(v for v in known if v is not None), 1)
     return [
         head,
         f"   measured: median {_fmt(median_ms, ' ms')}  (min {_fmt(delay['min_ms'])},"
         f" max {_fmt(delay['max_ms'])}; {delay['bursts_matched']} of"
-        f" {delay['device_onsets']} bursts matched)",
-        "   of which, measured separately (means):",
-        f"     engine mic drift buffer fill (engine debug log)  {_fmt(known[0], ' ms')}",
-        f"     PulseAudio latency of the engine's record stream {_fmt(known[1], ' ms')}"
-        f"  (reference pacat: {_fmt(pulse['reference_stream_ms'], ' ms')})",
-        f"     waiting for the 20 ms RTP packet to fill         {_fmt(known[2], ' ms')}",
-        f"     rest: ALSA plugin/PortAudio periods, pjmedia bridge frame, scheduling"
-        f"  {_fmt(rest, ' ms')}",
-        "   excludes: the app's speaker path, network, baresip's jitter buffer;"
-        " device time = when a 5 ms",
-        "   PulseAudio client (pacat) could first read the sample from mic_feed.monitor",
+        f" {delay['device_onsets']} bursts matched, {delay['rtp_packets']} RTP packets)",
+        "   pieces measured separately (approximate; they overlap a little):",
+        f"     engine mic drift buffer, mean of {delay['drift_buffer_snapshots']} log snapshots"
+        f"   {_fmt(known[0], ' ms')} (target {_fmt(delay['drift_buffer_target_ms'], ' ms', 0)})",
+        f"     PulseAudio latency of the engine's record stream   {_fmt(known[1], ' ms')}"
+        f" more than pacat's ({_fmt(pulse['engine_stream_ms'], ' ms')}"
+        f" vs {_fmt(pulse['reference_stream_ms'], ' ms')})",
+        f"     onset waiting for its 20 ms RTP frame to complete   {_fmt(known[2], ' ms')}",
+        f"     rest (ALSA plugin + PortAudio 10 ms blocks, bridge, resampler, scheduling)"
+        f" {_fmt(rest, ' ms')}",
+        "   device time: when a 5 ms PulseAudio client (pacat) could first read the sample",
+        "   from mic_feed.monitor; RTP time: kernel timestamp of the packet on lo.",
+        "   Not included: the speaker path, the network, baresip's jitter buffer.",
     ]
 
 
@@ -380,11 +386,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="20,100", help="RSS checkpoints, e.g. 20,100")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--hold", type=float, default=1.0, help="seconds connected per call")
+    parser.add_argument("--hold", type=float, default=2.0, help="seconds connected per call")
     parser.add_argument("--cpu-seconds", type=float, default=25.0, help="steady call sampled")
     parser.add_argument("--idle-seconds", type=float, default=10.0, help="idle engine sampled")
-    parser.add_argument("--starts", type=int, default=3, help="app starts timed (at least 3)")
-    parser.add_argument("--bursts", type=int, default=10, help="tone bursts for the delay")
+    parser.add_argument("--starts", type=int, default=5, help="app starts timed (at least 3)")
+    parser.add_argument("--bursts", type=int, default=15, help="tone bursts for the delay")
     parser.add_argument("--work-dir", type=Path, help="keep all logs here (default: temp)")
     return parser.parse_args(argv)
 

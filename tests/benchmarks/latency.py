@@ -50,13 +50,17 @@ G711_TYPES = (0, 8)
 def write_bursts(
     path: Path,
     count: int,
-    period: float = 1.0,
+    period: float = 1.007,
     burst_ms: int = 80,
     tone_hz: float = 1000.0,
     rate: int = 16000,
     lead: float = 0.5,
 ) -> Path:
-    """A WAV of ``count`` tone bursts ``period`` s apart, after ``lead`` s of silence."""
+    """A WAV of ``count`` tone bursts ``period`` s apart, after ``lead`` s of silence.
+
+    The period is not a multiple of 20 ms, so the onsets fall at different places in the
+    engine's 20 ms frames and packets.
+    """
     total = round((lead + count * period) * rate)
     samples = np.zeros(total)
     t = np.arange(round(burst_ms * rate / 1000)) / rate
@@ -229,7 +233,7 @@ def _kernel_time(ancillary: list[tuple[int, int, bytes]]) -> float:
     for level, kind, data in ancillary:
         if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(data) >= 16:
             seconds, nanos = struct.unpack_from("@qq", data)
-            return float(seconds) + nanos / 1e9
+            return float(seconds) + float(nanos) / 1e9
     return time.time()
 
 
@@ -319,12 +323,16 @@ def analyse(
 _BUFFER_LINE = re.compile(r"mic buffer: (\d+) ms queued \(target (\d+) ms\)")
 
 
-def drift_buffer_fill(engine_log: Path, offset: int) -> list[int]:
-    """Microphone drift-buffer fill (ms) logged by the engine (debug level) after ``offset``."""
+def drift_buffer_fill(engine_log: Path, offset: int) -> list[tuple[int, int]]:
+    """``(fill, target)`` in ms of the microphone drift buffer, logged by the engine.
+
+    The engine logs a snapshot every 2 s at debug level; only lines after byte
+    ``offset`` of the log are read.
+    """
     with contextlib.suppress(OSError), open(engine_log, "rb") as log:
         log.seek(offset)
         text = log.read().decode("utf-8", "replace")
-        return [int(m.group(1)) for m in _BUFFER_LINE.finditer(text)]
+        return [(int(m.group(1)), int(m.group(2))) for m in _BUFFER_LINE.finditer(text)]
     return []
 
 
