@@ -263,42 +263,32 @@ class SoundCard:
         problems: list[str] = []
         self.speaker_buffer.clear()
         self.microphone_buffer.clear()
-        blocksize = self.rate // 100
         if microphone is None:
             problems.append("No microphone is available.")
         else:
-            try:
-                self._input = sd.InputStream(
-                    device=microphone,
-                    samplerate=self.rate,
-                    channels=1,
-                    dtype="int16",
-                    blocksize=blocksize,
-                    latency="low",
-                    callback=self._on_input,
-                )
-                self._input.start()
-            except Exception as exc:
-                self._input = None
-                problems.append(f"The microphone cannot be opened: {exc}")
+            self._input = self._start_stream(
+                sd.InputStream, microphone, self._on_input, "microphone", problems)
         if speaker is None:
             problems.append("No speaker or headset is available.")
         else:
-            try:
-                self._output = sd.OutputStream(
-                    device=speaker,
-                    samplerate=self.rate,
-                    channels=1,
-                    dtype="int16",
-                    blocksize=blocksize,
-                    latency="low",
-                    callback=self._on_output,
-                )
-                self._output.start()
-            except Exception as exc:
-                self._output = None
-                problems.append(f"The speaker cannot be opened: {exc}")
+            self._output = self._start_stream(
+                sd.OutputStream, speaker, self._on_output, "speaker", problems)
         return problems
+
+    def _start_stream(
+        self, stream_class: Any, device: Any, callback: Any, what: str, problems: list[str]
+    ) -> Any:
+        """Open and start one 10 ms mono int16 stream; None (and a problem) on failure."""
+        try:
+            stream = stream_class(
+                device=device, samplerate=self.rate, channels=1, dtype="int16",
+                blocksize=self.rate // 100, latency="low", callback=callback,
+            )
+            stream.start()
+        except Exception as exc:
+            problems.append(f"The {what} cannot be opened: {exc}")
+            return None
+        return stream
 
     def close(self) -> None:
         """Stop and close both streams (main thread)."""

@@ -29,7 +29,6 @@ from softphone.engine.sip import (
     registrar_domain,
 )
 from softphone.engine.siplog import PjLogWriter
-from softphone.engine.targets import normalize_target, uri_domain
 from softphone.errors import UserFacingError
 from softphone.protocol import (
     AccountConfig,
@@ -47,6 +46,7 @@ from softphone.protocol import (
     StreamStats,
     TransferResult,
 )
+from softphone.targets import normalize_target, uri_domain
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any, Protocol
 import pjsua2 as pj
 
 from softphone.engine.report import guarded
-from softphone.engine.targets import uri_domain, uri_user
 from softphone.errors import EnvironmentalError
 from softphone.protocol import AccountConfig, EngineConfig, RegistrationChanged
+from softphone.targets import uri_domain, uri_user
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from softphone.engine.targets import normalize_target, uri_domain, uri_user
 from softphone.errors import UserFacingError
+from softphone.targets import normalize_target, uri_domain, uri_user
 
 DOMAIN = "pbx.example.com:5070"
 

@@ -34,12 +34,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Literal
 
 from tests.peers import procs
 from tests.peers.audio import wav_is_complete, wav_seconds_written, write_tone
 from tests.peers.net import LOOPBACK, free_port, free_port_range, port_accepts_tcp, wait_until
+from tests.peers.procs import Peer
 
 BARESIP = "/usr/bin/baresip"
 MODULE_PATH = "/usr/lib/baresip/modules"
@@ -91,7 +91,7 @@ def _split_netstrings(buffer: bytearray) -> list[bytes]:
         del buffer[: end + 1]
 
 
-class Baresip:
+class Baresip(Peer):
     """One baresip process acting as SIP user ``user`` at a registrar (host, port)."""
 
     def __init__(
@@ -310,18 +310,6 @@ class Baresip:
             if thread.name.endswith("-stdout"):
                 thread.join(timeout=5)
 
-    def __enter__(self) -> Baresip:
-        """Start on entering the ``with`` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop on leaving the ``with`` block, even on failure."""
-        self.stop()
 
     # ------------------------------------------------------------------ reader threads
     def _read_stdout(self) -> None:

@@ -16,10 +16,10 @@ import subprocess
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 
 from tests.peers import kamailio_cfg, procs
 from tests.peers.net import LOOPBACK, free_port, wait_until
+from tests.peers.procs import Peer
 
 KAMAILIO = "/usr/sbin/kamailio"
 KAMCMD = "/usr/sbin/kamcmd"
@@ -31,7 +31,7 @@ class KamailioError(RuntimeError):
     """Kamailio failed to check its config, start or answer a control command."""
 
 
-class Kamailio:
+class Kamailio(Peer):
     """Registrar/proxy for ``users`` (name -> password) listening on UDP+TCP 127.0.0.1:port."""
 
     def __init__(
@@ -201,15 +201,3 @@ class Kamailio:
             self._short_dir.cleanup()
             self._short_dir = None
 
-    def __enter__(self) -> Kamailio:
-        """Start on entering the ``with`` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop on leaving the ``with`` block, even on failure."""
-        self.stop()

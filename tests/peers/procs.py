@@ -19,6 +19,8 @@ import sys
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 _WATCHDOG_CODE = """
 import os, signal, sys
@@ -170,3 +172,25 @@ def tail(path: Path, lines: int = 40) -> str:
     except OSError:
         return f"<no log at {path}>"
     return "\n".join(text.splitlines()[-lines:])
+
+
+class Peer:
+    """A peer process usable as ``with Peer(...) as peer``: started on entry, stopped on
+    exit even when the block fails. Subclasses provide ``start() -> Self`` and ``stop()``."""
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -33,6 +33,7 @@ from types import TracebackType
 from tests.peers import procs
 from tests.peers.audio import wav_is_complete, wav_seconds_written
 from tests.peers.net import wait_until
+from tests.peers.procs import Peer
 
 SINKS = ("headset", "mic_feed", "ringer", "spare")
 # PortAudio device name -> pulse sink/source it maps to.
@@ -147,7 +148,7 @@ class Recording(Stoppable):
         return self.path
 
 
-class PulseAudio:
+class PulseAudio(Peer):
     """A pulseaudio daemon private to one test, with null sinks and an ``.asoundrc``."""
 
     def __init__(self, work_dir: Path, sinks: tuple[str, ...] = SINKS) -> None:
@@ -297,15 +298,3 @@ class PulseAudio:
         procs.stop(self._proc)
         self._runtime.cleanup()
 
-    def __enter__(self) -> PulseAudio:
-        """Start on entering the ``with`` block."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop on leaving the ``with`` block, even on failure."""
-        self.stop()
