@@ -100,6 +100,7 @@ class PhoneState:
         default_factory=lambda: protocol.RegistrationChanged("unregistered", "not configured")
     )
     engine_pid: int = 0
+    sip_port: int = 0
     engine_alive: bool = False
     engine_restarts: int = 0
     calls: dict[str, Call] = field(default_factory=dict)
@@ -163,7 +164,7 @@ class Phone:
                              "reason": state.registration.reason,
                              "code": state.registration.code},
             "engine": {"pid": state.engine_pid, "alive": state.engine_alive,
-                       "restarts": state.engine_restarts},
+                       "restarts": state.engine_restarts, "sip_port": state.sip_port},
             "calls": [call.as_json() for call in state.calls.values()],
             "audio": {"microphone": state.devices.microphone,
                       "speaker": state.devices.speaker,
@@ -387,6 +388,10 @@ class Phone:
             self._state.registration = event
         self._publish(event)
 
+    def _on_configured(self, event: protocol.Configured) -> None:
+        with self._lock:
+            self._state.sip_port = event.sip_port
+
     def _on_registration(self, event: protocol.RegistrationChanged) -> None:
         with self._lock:
             self._state.registration = event
@@ -486,6 +491,7 @@ def _outcome(call: Call) -> str:
 
 
 _HANDLERS: dict[type[Any], Callable[[Phone, Any], None]] = {
+    protocol.Configured: Phone._on_configured,
     protocol.RegistrationChanged: Phone._on_registration,
     protocol.IncomingCall: Phone._on_incoming,
     protocol.CallStateChanged: Phone._on_call_state,

@@ -208,6 +208,13 @@ class EngineReady:
 
 
 @dataclass(frozen=True)
+class Configured:
+    """pjsua2 is running; ``sip_port`` is the local SIP port actually bound."""
+
+    sip_port: int
+
+
+@dataclass(frozen=True)
 class RegistrationChanged:
     state: RegistrationStateName
     reason: str = ""
@@ -303,6 +310,7 @@ class EngineError:
 
 Event: TypeAlias = (
     EngineReady
+    | Configured
     | RegistrationChanged
     | IncomingCall
     | CallStateChanged

@@ -64,6 +64,7 @@ def test_agent_takes_a_call_and_both_sides_hear_each_other(
     baresip_factory: BaresipFactory, tone_wav: ToneFactory,
 ) -> None:
     status = app.wait_registered()
+    assert status["engine"]["sip_port"] > 0
     assert status["audio"]["speaker"] == "headset"
     assert status["audio"]["microphone"] == "headset_mic"
     customer = baresip_factory("customer", display_name="Customer One",

@@ -175,6 +175,7 @@ def start_agent(kamailio: Kamailio, work_dir: Path, **config: Any) -> Agent:
                 )
             )
         )
+        engine.wait(P.Configured, lambda e: e.sip_port == sip_port)
         engine.send(P.SetDevices(microphone="headset_mic", speaker="headset", ringer="ringer"))
         engine.wait(P.DevicesChanged, lambda e: e.speaker == "headset")
     except BaseException:

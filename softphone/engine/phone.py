@@ -34,6 +34,7 @@ from softphone.protocol import (
     AccountConfig,
     AudioLevels,
     CallStateChanged,
+    Configured,
     DevicesChanged,
     DtmfReceived,
     EngineConfig,
@@ -101,6 +102,7 @@ class Phone:
         )
         self.port.create()
         self.ringer = Ringer(config.ringtone_path)
+        self.emit(Configured(stack.sip_port))
         self.apply_devices()
 
     def shutdown(self, poll: Callable[[float], None]) -> None:
