@@ -6,7 +6,6 @@ The GUI runs offscreen; the test drives it through the same control channel the
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -17,6 +16,7 @@ from typing import Any
 
 from softphone import control
 from softphone.paths import Profile
+from tests.peers import procs
 from tests.peers.net import wait_until
 
 
@@ -47,6 +47,7 @@ class RunningApp:
             stdout=output, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
         )
         output.close()
+        procs.watch_group(self.process.pid)  # killed even if the test run dies hard
         wait_until(self._answers, timeout=30,
                    message="the app never answered on its control channel")
         return self
@@ -96,19 +97,20 @@ class RunningApp:
                 text += f"\n--- {name}\n" + (logs / name).read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
-        finally:
-            _kill_group(self.process.pid)
+    def stop(self) -> int | None:
+        """Quit the app as the desktop does (SIGTERM); return its exit status.
 
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+        Whatever is left of its process group (an engine orphaned by a crashed GUI) is
+        killed too.
+        """
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        procs.stop(self.process, grace=2.0)
+        return self.process.returncode

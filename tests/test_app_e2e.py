@@ -55,8 +55,9 @@ def app(tmp_path: Path, kamailio: Kamailio, pulse: PulseAudio,
     try:
         yield running.start()
     finally:
-        running.stop()
+        exit_code = running.stop()
         print(running.output_tail(80))
+    assert exit_code == 0, f"the app did not quit cleanly: {running.output_tail(40)}"
 
 
 def test_agent_takes_a_call_and_both_sides_hear_each_other(
@@ -122,8 +123,9 @@ def test_wrong_password_says_authentication_failed_without_a_retry_storm(
             time.sleep(0.5)
         assert _register_requests(kamailio) - first <= 1
     finally:
-        running.stop()
+        exit_code = running.stop()
         keyring.delete_password("softphone", "sip")
+    assert exit_code == 0, running.output_tail(40)
 
 
 def _register_requests(kamailio: Kamailio) -> int:

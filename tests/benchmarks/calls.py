@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from softphone.control import NotRunning
 from tests.benchmarks import latency
 from tests.benchmarks.procstat import CpuUsage, measure_cpu, rss_kib
 from tests.benchmarks.rig import Rig
@@ -202,23 +203,38 @@ def _growth(rss: list[tuple[int, int, int]], column: int, start: int) -> Result:
     }
 
 
+def _call_cycle(rig: Rig, number: int, hold: float, failures: list[str]) -> None:
+    """One call; a failed call is noted (and cleaned up) unless there were too many."""
+    try:
+        _one_call(rig, hold)
+    except (AssertionError, NotRunning, OSError) as exc:
+        if not rig.app_alive():
+            return
+        failures.append(f"call {number}: {str(exc).splitlines()[0]}")
+        log(failures[-1])
+        if len(failures) > MAX_FAILED_CALLS:
+            raise
+        rig.hang_up()
+
+
 def memory_phase(rig: Rig, checkpoints: list[int], hold: float) -> Result:
-    """RSS of GUI and engine before the first call and after every call."""
+    """RSS of GUI and engine before the first call and after every call.
+
+    Stops early (and says so) if the app exits.
+    """
     pids = rig.pids()
     time.sleep(SETTLE_SECONDS)
     rss = [(0, rss_kib(pids["gui"]), rss_kib(pids["engine"]))]
     failures: list[str] = []
     durations: list[float] = []
+    crash: str | None = None
     for number in range(1, checkpoints[-1] + 1):
         started = time.monotonic()
-        try:
-            _one_call(rig, hold)
-        except AssertionError as exc:
-            failures.append(f"call {number}: {str(exc).splitlines()[0]}")
-            log(failures[-1])
-            if len(failures) > MAX_FAILED_CALLS:
-                raise
-            rig.hang_up()
+        _call_cycle(rig, number, hold, failures)
+        if not rig.app_alive():
+            crash = f"the app exited during call {number}: {rig.app_exit_reason()}"
+            log(crash)
+            break
         durations.append(time.monotonic() - started)
         engine_now = int(rig.running_app.status()["engine"]["pid"])
         if engine_now != pids["engine"]:
@@ -227,15 +243,18 @@ def memory_phase(rig: Rig, checkpoints: list[int], hold: float) -> Result:
         rss.append((number, rss_kib(pids["gui"]), rss_kib(pids["engine"])))
         if number % 10 == 0:
             log(f"memory: {number} calls, GUI {rss[-1][1]} KiB, engine {rss[-1][2]} KiB")
-    wanted = [0, *checkpoints]
+    wanted = {0, *checkpoints, rss[-1][0]}
     start = checkpoints[0] if len(checkpoints) > 1 else 0
     return {
         "rss_kib": {str(n): {"gui": g, "engine": e} for n, g, e in rss if n in wanted},
+        "checkpoints": [0, *checkpoints],
+        "calls_completed": rss[-1][0],
+        "crash": crash,
         "slope_from_call": start,
         "gui": _growth(rss, 1, start),
         "engine": _growth(rss, 2, start),
         "failures": failures,
-        "median_call_seconds": round(median(durations), 2),
+        "median_call_seconds": round(median(durations), 2) if durations else None,
         "every_call_kib": [[n, g, e] for n, g, e in rss],
     }
 
@@ -243,9 +262,21 @@ def memory_phase(rig: Rig, checkpoints: list[int], hold: float) -> Result:
 # --------------------------------------------------------------------------- the run
 
 
+def _code_version() -> str:
+    """``git describe --always --dirty`` of the repository (what was measured)."""
+    result = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+    )
+    return result.stdout.strip() or "unknown"
+
+
 def run(args: argparse.Namespace, work_dir: Path) -> Result:
     checkpoints = sorted({int(c) for c in args.calls.split(",") if c.strip()})
-    results: Result = {"cores": os.cpu_count(), "load_avg_start": os.getloadavg()[0]}
+    results: Result = {
+        "code": _code_version(),
+        "cores": os.cpu_count(),
+        "load_avg_start": os.getloadavg()[0],
+    }
     starts: list[float] = []
     with Rig(work_dir, log) as rig:
         log(f"starting PulseAudio, Kamailio and baresip in {work_dir}")
@@ -268,6 +299,7 @@ def run(args: argparse.Namespace, work_dir: Path) -> Result:
         log(f"memory: {checkpoints[-1]} calls, {args.hold:.1f} s connected each")
         results["memory"] = memory_phase(rig, checkpoints, args.hold)
         rig.stop_app()
+        results["app_exits"] = rig.exits
     results["registration"] = {
         "median_s": round(median(starts), 2),
         "samples_s": [round(s, 2) for s in starts],
@@ -336,26 +368,44 @@ def _delay_lines(delay: Result) -> list[str]:
     ]
 
 
+def _rss_cell(points: Result, name: str, proc: str) -> str:
+    return f"{points[name][proc] / 1024:9.1f}" if name in points else f"{'n/a':>9}"
+
+
 def _memory_lines(memory: Result) -> list[str]:
     points = memory["rss_kib"]
-    names = list(points)
+    names = [str(n) for n in memory["checkpoints"]]
+    last = str(memory["calls_completed"])
+    if last not in names:
+        names.append(last)
     lines = ["4. Resident memory (MiB) after N calls in a row"]
     lines.append(
         "   calls      " + "".join(f"{n:>9}" for n in names) + "   slope KiB/call  verdict"
     )
     for proc in ("gui", "engine"):
         growth = memory[proc]
-        cells = "".join(f"{points[n][proc] / 1024:9.1f}" for n in names)
+        cells = "".join(_rss_cell(points, n, proc) for n in names)
         lines.append(
             f"   {proc:<10} {cells}   {_fmt(growth['slope_kib_per_call']):>6}"
             f" (late {_fmt(growth['late_half_slope_kib_per_call'])})  {growth['verdict']}"
         )
     lines.append(
-        f"   slope over calls {memory['slope_from_call']}..{names[-1]};"
-        f" median call cycle {memory['median_call_seconds']} s;"
-        f" failures: {len(memory['failures'])}"
+        f"   slope over calls {memory['slope_from_call']}..{last} (late = its second half);"
+        f" median call cycle {_fmt(memory['median_call_seconds'], ' s', 2)};"
+        f" failed calls: {len(memory['failures'])}"
     )
+    if memory["crash"]:
+        lines.append(f"   !! {memory['crash']}")
     lines.extend(f"   ! {failure}" for failure in memory["failures"])
+    return lines
+
+
+def _exit_lines(exits: list[Result]) -> list[str]:
+    """How the app exited each time it was stopped with SIGTERM (0 = clean)."""
+    codes = ", ".join(str(e["code"]) for e in exits)
+    lines = [f"5. App exit codes after SIGTERM (one per start): {codes}"]
+    fatal = sorted({e["fatal"] for e in exits if e["fatal"]})
+    lines.extend(f"   !! {line}" for line in fatal)
     return lines
 
 
@@ -363,7 +413,7 @@ def render(results: Result) -> str:
     reg = results["registration"]
     samples = ", ".join(f"{s:.2f}" for s in reg["samples_s"])
     lines = [
-        f"Softphone call benchmark: {results['cores']} cores, load average"
+        f"Softphone call benchmark ({results['code']}): {results['cores']} cores, load average"
         f" {results['load_avg_start']:.2f} at start, {results['load_avg_end']:.2f} at end,"
         f" run time {results['run_seconds']:.0f} s",
         "",
@@ -375,6 +425,8 @@ def render(results: Result) -> str:
         *_delay_lines(results["delay"]),
         "",
         *_memory_lines(results["memory"]),
+        "",
+        *_exit_lines(results["app_exits"]),
     ]
     return "\n".join(lines)
 
@@ -424,18 +476,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if PID_FILE in os.environ:
         Path(os.environ[PID_FILE]).write_text(str(os.getpid()))
     signal.signal(signal.SIGTERM, _raise_exit)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
     work_dir = args.work_dir or Path(tempfile.mkdtemp(prefix="softphone-bench-"))
     work_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
         results = run(args, work_dir)
+    except KeyboardInterrupt:
+        log(f"interrupted; everything started was stopped; logs kept in {work_dir}")
+        return 130
     except BaseException:
-        log(f"benchmark failed; logs kept in {work_dir}")
+        log(f"benchmark failed; everything started was stopped; logs kept in {work_dir}")
         raise
     results["run_seconds"] = round(time.monotonic() - started, 1)
     print(json.dumps(results, indent=2) if args.json else render(results))
     if args.work_dir is None:
         shutil.rmtree(work_dir, ignore_errors=True)
+    else:
+        (work_dir / "results.json").write_text(json.dumps(results, indent=2))
     return 0
 
 

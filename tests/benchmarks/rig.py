@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import keyring
 
 from tests.app_process import RunningApp
-from tests.peers import procs
 from tests.peers.audio import write_tone
 from tests.peers.baresip import Baresip
 from tests.peers.kamailio import Kamailio
@@ -43,6 +43,8 @@ class Rig:
         self.profile_dir = work_dir / "profile"
         self.rtp_port = free_port("udp", low=10000, high=19000)
         self._mic_tone: Playback | None = None
+        self._output_offset = 0
+        self.exits: list[dict[str, Any]] = []  # how each stopped app exited
         self._stack = contextlib.ExitStack()
 
     # ----------------------------------------------------------------- peers
@@ -69,9 +71,7 @@ class Rig:
 
     @property
     def baresip_pid(self) -> int:
-        proc = self.baresip._proc  # the harness keeps the Popen private
-        assert proc is not None
-        return proc.pid
+        return self.baresip.pid
 
     def start_mic_tone(self) -> None:
         """Loop a tone into the microphone so calls carry real audio."""
@@ -105,12 +105,9 @@ class Rig:
         """Start the app; return seconds from launch until it reports "registered"."""
         app = RunningApp(self.profile_dir, self.pulse.env)
         self.app = app
+        self._output_offset = app.log_path.stat().st_size if app.log_path.exists() else 0
         started = time.monotonic()
-        try:
-            app.start()
-        finally:
-            if app.process is not None:
-                procs._watchdog.track(app.process.pid)  # killed even if we die hard
+        app.start()
         app.wait_registered(timeout=30)
         return time.monotonic() - started
 
@@ -129,13 +126,33 @@ class Rig:
             "baresip": self.baresip_pid,
         }
 
+    def app_alive(self) -> bool:
+        app = self.app
+        return app is not None and app.process is not None and app.process.poll() is None
+
+    def _fatal_line(self, app: RunningApp) -> str | None:
+        """The first "Fatal ..." line the app printed since it was started."""
+        if not app.log_path.exists():
+            return None
+        with open(app.log_path, "rb") as output:
+            output.seek(self._output_offset)
+            text = output.read().decode("utf-8", "replace")
+        return next((line.strip() for line in text.splitlines() if "Fatal" in line), None)
+
+    def app_exit_reason(self) -> str:
+        """Exit code and the first fatal line of the app's output, after it exited."""
+        app = self.running_app
+        code = None if app.process is None else app.process.poll()
+        fatal = self._fatal_line(app)
+        return f"exit code {code}" + (f", {fatal}" if fatal else "")
+
     def stop_app(self) -> None:
+        """Stop the app (SIGTERM, as the harness does) and note how it exited."""
         app, self.app = self.app, None
-        if app is None:
+        if app is None or app.process is None:
             return
         app.stop()
-        if app.process is not None:
-            procs._watchdog.untrack(app.process.pid)
+        self.exits.append({"code": app.process.returncode, "fatal": self._fatal_line(app)})
 
     # ----------------------------------------------------------------- calls
     def dial_customer(self) -> str:

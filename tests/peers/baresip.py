@@ -275,6 +275,12 @@ class Baresip(Peer):
         return port_accepts_tcp(self.ctrl_port)
 
     @property
+    def pid(self) -> int:
+        """The baresip process id (for CPU and memory readings)."""
+        assert self._proc is not None, "baresip not started"
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         """True while the baresip process is alive."""
         return self._proc is not None and self._proc.poll() is None

@@ -120,6 +120,11 @@ def start(
     return proc
 
 
+def watch_group(pgid: int) -> None:
+    """Have the watchdog kill process group ``pgid`` if this test run dies hard."""
+    _watchdog.track(pgid)
+
+
 def _signal_group(proc: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     """Send ``sig`` to the process group led by ``proc`` (ignore if already gone)."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
