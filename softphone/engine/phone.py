@@ -119,6 +119,7 @@ class Phone:
             poll(0.05)
         self.calls.clear()
         self._graveyard.clear()
+        poll(0.2)  # let the bridge finish removing call ports before ours is freed
         self.port = None
         if self.account is not None:
             self.account.shutdown()

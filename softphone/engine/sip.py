@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any, Protocol
 
 import pjsua2 as pj
 
 from softphone.engine.report import guarded
-from softphone.errors import EnvironmentalError
+from softphone.errors import EnvironmentalError, UserFacingError
 from softphone.protocol import AccountConfig, EngineConfig, RegistrationChanged
 from softphone.targets import uri_domain, uri_user
 
@@ -23,6 +24,96 @@ log = logging.getLogger(__name__)
 SYSTEM_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
 AUTH_FAILED_CODES = frozenset({401, 403, 407})
 UNREACHABLE_CODES = frozenset({408, 480, 500, 502, 503, 504})
+
+# pjsua reports a REGISTER that failed on the TLS transport as code 503 with pjsip's error
+# text as the reason; prm.status and AccountInfo.regLastErr are 0 then (measured), so the
+# text is all there is: "SSL certificate verification error (PJSIP_TLS_ECERTVERIF)" for a
+# rejected certificate, OpenSSL's own words for a failed handshake (e.g. "tlsv1 alert
+# protocol version" from a TLS-1.3-only server: the bundled OpenSSL 1.0.2 stops at 1.2).
+_TLS_WORDS = re.compile(
+    r"PJSIP_TLS_|\bssl|\btls|handshake|alert|certificate|cipher|wrong version number",
+    re.IGNORECASE,
+)
+CERT_NOT_TRUSTED = "server certificate not trusted"
+TLS_FAILED = "secure (TLS) connection to the server failed"
+
+# pj_ssl_cert_verify_flag_t bits -> why the certificate is not trusted, in plain words.
+_CERT_PROBLEMS = (
+    (pj.PJ_SSL_CERT_EIDENTITY_NOT_MATCH, "it is issued for a different server name"),
+    (pj.PJ_SSL_CERT_EVALIDITY_PERIOD, "it has expired or is not valid yet"),
+    (pj.PJ_SSL_CERT_EREVOKED, "it has been revoked"),
+    (
+        pj.PJ_SSL_CERT_EISSUER_NOT_FOUND | pj.PJ_SSL_CERT_EUNTRUSTED,
+        "its issuer is not in the trusted CA list",
+    ),
+    (pj.PJ_SSL_CERT_EINVALID_PURPOSE, "it is not meant for a server"),
+    (pj.PJ_SSL_CERT_EWEAK_SIGNATURE, "its signature is too weak"),
+)
+
+
+# --------------------------------------------------------------------------- TLS
+
+
+def describe_cert_problem(verify_status: int) -> str:
+    """Why a server certificate is not trusted (``pj_ssl_cert_verify_flag_t`` bits; pure)."""
+    found = [words for bits, words in _CERT_PROBLEMS if verify_status & bits]
+    if not found and verify_status:
+        found.append("it failed verification")
+    return "; ".join(found)
+
+
+class _TlsMemo:
+    """Why the last TLS connection failed verification, for the registration reason.
+
+    pjsua reports the failed REGISTER only as ``503`` with ``PJSIP_TLS_ECERTVERIF``; the
+    transport state callback, which comes first, knows why (pj_ssl_cert_verify_flag_t).
+    Module state because pjsua has one endpoint per process.
+    """
+
+    problem = ""
+
+
+def tls_reason(code: int, reason: str, problem: str = "") -> str:
+    """A failed registration's reason with TLS failures in plain words (pure).
+
+    ``code`` and ``reason`` are pjsua's; ``problem`` says why a certificate was rejected, if
+    known. Other failures keep ``reason``.
+    """
+    if code != 503 or not _TLS_WORDS.search(reason):
+        return reason
+    if "(PJSIP_TLS_ECERTVERIF)" in reason:
+        return f"{CERT_NOT_TRUSTED}: {problem}" if problem else CERT_NOT_TRUSTED
+    if "protocol version" in reason:
+        return f"{TLS_FAILED}: the server requires a TLS version newer than 1.2 ({reason})"
+    return f"{TLS_FAILED} ({reason})"
+
+
+class _Endpoint(pj.Endpoint):  # type: ignore[misc]
+    """The pjsua2 endpoint; watches TLS connections for certificate problems."""
+
+    @guarded
+    def onTransportState(self, prm: Any) -> None:
+        info = prm.tlsInfo
+        if str(prm.type).upper() != "TLS" or info.isEmpty():
+            return
+        status = int(info.verifyStatus)
+        peer = str(info.remoteAddr)
+        if not status:
+            if prm.state == pj.PJSIP_TP_STATE_CONNECTED:
+                _TlsMemo.problem = ""
+                log.info("TLS to %s: certificate verified, cipher %s", peer, info.cipherName)
+            return
+        problem = describe_cert_problem(status)
+        details = "; ".join(str(m) for m in info.verifyMsgs)
+        if prm.state == pj.PJSIP_TP_STATE_CONNECTED:
+            log.warning(
+                "TLS to %s connected although its certificate is not trusted (%s): "
+                "certificate verification is off (%s)",
+                peer, problem, details,
+            )  # fmt: skip
+            return
+        _TlsMemo.problem = problem
+        log.warning("TLS to %s rejected: %s: %s (%s)", peer, CERT_NOT_TRUSTED, problem, details)
 
 
 # --------------------------------------------------------------------------- endpoint
@@ -33,7 +124,7 @@ class SipStack:
 
     def __init__(self, config: EngineConfig, log_writer: pj.LogWriter) -> None:
         self.config = config
-        self.ep = pj.Endpoint()
+        self.ep = _Endpoint()
         self._log_writer = log_writer
         self.transport_ids: dict[str, int] = {}
         self._tls_settings: tuple[bool, str] | None = None
@@ -94,15 +185,25 @@ class SipStack:
     def ensure_tls(self, verify: bool, ca_file: str) -> None:
         """Create (or re-create with new settings) the TLS transport."""
         settings = (verify, ca_file or SYSTEM_CA_FILE)
+        if verify and ca_file and not os.path.isfile(ca_file):
+            raise UserFacingError(f"The CA certificate file {ca_file} does not exist.")
         if self._tls_settings == settings:
             return
+        if not verify:
+            log.warning(
+                "TLS server certificate verification is OFF: the connection is encrypted "
+                "but anyone in the network path can pretend to be the SIP server"
+            )
+        elif not os.path.isfile(settings[1]):
+            log.warning("CA bundle %s not found: no TLS server will be trusted", settings[1])
         if "tls" in self.transport_ids:
             self.ep.transportClose(self.transport_ids.pop("tls"))
+        _TlsMemo.problem = ""
         tls = pj.TransportConfig()
         tls.port = 0
         tls.tlsConfig.verifyServer = verify
         tls.tlsConfig.verifyClient = False
-        if os.path.exists(settings[1]):
+        if os.path.isfile(settings[1]):
             tls.tlsConfig.CaListFile = settings[1]
         self.transport_ids["tls"] = self.ep.transportCreate(pj.PJSIP_TRANSPORT_TLS, tls)
         self._tls_settings = settings
@@ -148,6 +249,18 @@ def registrar_domain(account: AccountConfig) -> str:
     return uri_domain(account.uri) or uri_domain(account.registrar)
 
 
+_TRANSPORT_TYPES = {"tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
+
+
+def transport_id(kind: str) -> int:
+    """pjsua's id of the "tcp" or "tls" transport (``PJSUA_INVALID_ID`` if there is none)."""
+    ep = pj.Endpoint.instance()
+    for candidate in ep.transportEnum():
+        if ep.transportGetInfo(candidate).type == _TRANSPORT_TYPES[kind]:
+            return int(candidate)
+    return int(pj.PJSUA_INVALID_ID)
+
+
 def account_config(account: AccountConfig, engine: EngineConfig) -> Any:
     """A ``pj.AccountConfig`` for ``account`` (after libInit). Never logs the password."""
     cfg = pj.AccountConfig()
@@ -164,6 +277,10 @@ def account_config(account: AccountConfig, engine: EngineConfig) -> Any:
     cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", username, 0, account.password))
     if account.proxy:
         cfg.sipConfig.proxies.append(_sip_uri(account.proxy, account.transport, lr=True))
+    if account.transport in _TRANSPORT_TYPES:
+        # Bound to its transport, or calls to sip:number@domain (no ;transport=) would go
+        # out over UDP.
+        cfg.sipConfig.transportId = transport_id(account.transport)
     stun = pj.PJSUA_STUN_USE_DEFAULT if account.stun else pj.PJSUA_STUN_USE_DISABLED
     cfg.natConfig.sipStunUse = stun
     cfg.natConfig.mediaStunUse = stun
@@ -179,6 +296,8 @@ def classify_registration(code: int, reason: str, expiration: int) -> Registrati
         if expiration > 0:
             return RegistrationChanged("registered", "", code)
         return RegistrationChanged("unregistered", "", code)
+    if reason.startswith((CERT_NOT_TRUSTED, TLS_FAILED)):
+        return RegistrationChanged("failed", reason, code)
     if code in AUTH_FAILED_CODES:
         return RegistrationChanged("failed", "authentication failed", code)
     if code in UNREACHABLE_CODES or code < 100 or code >= 600:
@@ -205,7 +324,9 @@ class PhoneAccount(pj.Account):  # type: ignore[misc]
 
     @guarded
     def onRegState(self, prm: Any) -> None:
-        self.listener.registration_state(int(prm.code), str(prm.reason), int(prm.expiration))
+        code = int(prm.code)
+        reason = tls_reason(code, str(prm.reason), _TlsMemo.problem)
+        self.listener.registration_state(code, reason, int(prm.expiration))
 
     @guarded
     def onIncomingCall(self, prm: Any) -> None:

@@ -6,6 +6,9 @@ Example::
         ...  # register a UA at kam.registrar_uri
         kam.wait_registered("agent", timeout=15)
 
+With ``tls_cert`` and ``tls_key`` (PEM files, see :mod:`tests.peers.tls`) it also listens
+for SIP over TLS on 127.0.0.1:``tls_port`` (``kam.tls_registrar_uri``).
+
 Kamailio runs in the foreground (``-DD -E``) in its own process group so that
 :meth:`Kamailio.stop` ends it and all its workers; its log is ``work_dir/kamailio.log``.
 """
@@ -40,8 +43,21 @@ class Kamailio(Peer):
         work_dir: Path,
         port: int | None = None,
         auth_calls: bool = True,
+        tls_cert: Path | None = None,
+        tls_key: Path | None = None,
+        tls_min_version: str = "TLSv1.2+",
     ) -> None:
-        """Prepare (but do not start) Kamailio; ``auth_calls`` also challenges INVITEs etc."""
+        """Prepare (but do not start) Kamailio; ``auth_calls`` also challenges INVITEs etc.
+
+        ``tls_cert`` and ``tls_key`` add a TLS listener on a free port (``tls_port``);
+        ``tls_min_version`` is Kamailio's ``tls_method`` (``TLSv1.2+``, ``TLSv1.3``...).
+        """
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.tls_min_version = tls_min_version
+        self.tls_port = free_port("tcp") if tls_cert is not None else 0
         self.users = dict(users)
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -61,6 +77,13 @@ class Kamailio(Peer):
         """SIP URI of the registrar/proxy, e.g. ``sip:127.0.0.1:23456``."""
         return f"sip:{self.host}:{self.port}"
 
+    @property
+    def tls_registrar_uri(self) -> str:
+        """SIP URI of the TLS listener, e.g. ``sip:127.0.0.1:23457;transport=tls``."""
+        if not self.tls_port:
+            raise KamailioError("this Kamailio has no TLS listener")
+        return f"sip:{self.host}:{self.tls_port};transport=tls"
+
     def aor(self, user: str) -> str:
         """Address of record of ``user`` at this server."""
         return f"sip:{user}@{self.domain}:{self.port}"
@@ -75,7 +98,14 @@ class Kamailio(Peer):
 
     def write_config(self) -> Path:
         """Write kamailio.cfg and validate it with ``kamailio -c``."""
-        text = kamailio_cfg.render(self.port, self.users, str(self.ctl_socket), self.auth_calls)
+        tls = None
+        if self.tls_cert is not None and self.tls_key is not None:
+            tls = kamailio_cfg.TlsListener(
+                self.tls_port, str(self.tls_cert), str(self.tls_key), self.tls_min_version
+            )
+        text = kamailio_cfg.render(
+            self.port, self.users, str(self.ctl_socket), self.auth_calls, tls
+        )
         self.config_path.write_text(text)
         check = subprocess.run(
             [KAMAILIO, "-c", "-f", str(self.config_path), "-Y", str(self.work_dir)],
@@ -105,6 +135,8 @@ class Kamailio(Peer):
                     self.stop()
                     raise
                 self.port = free_port("both")
+                if self.tls_port:
+                    self.tls_port = free_port("tcp")
             except BaseException:
                 self.stop()
                 raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 MODULES = (
     "kex", "corex", "tm", "tmx", "sl", "rr", "pv", "maxfwd", "usrloc", "registrar",
@@ -23,11 +24,11 @@ rev_dns=no
 use_dns_cache=off
 dns_try_ipv6=no
 disable_sctp=yes
-disable_tls=yes
+{tls_core}
 tcp_connection_lifetime=3605
 listen=udp:127.0.0.1:{port}
 listen=tcp:127.0.0.1:{port}
-alias="localhost:{port}"
+{tls_listen}alias="localhost:{port}"
 server_header="Server: kamailio-test"
 user_agent_header="User-Agent: kamailio-test"
 
@@ -207,6 +208,30 @@ onreply_route[REPLY] {
 """
 
 
+@dataclass(frozen=True)
+class TlsListener:
+    """A SIP-over-TLS listener on 127.0.0.1:``port`` with a PEM certificate and key.
+
+    ``min_version`` is Kamailio's ``tls_method`` (e.g. ``TLSv1.2+`` or ``TLSv1.3``); clients
+    are not asked for certificates.
+    """
+
+    port: int
+    certificate: str
+    private_key: str
+    min_version: str = "TLSv1.2+"
+
+
+_TLS_PARAMS = """
+modparam("tls", "tls_method", {method})
+modparam("tls", "certificate", {certificate})
+modparam("tls", "private_key", {private_key})
+modparam("tls", "verify_certificate", 0)
+modparam("tls", "require_certificate", 0)
+modparam("tls", "tls_log", 2)
+"""
+
+
 def module_dir() -> str:
     """Directory of Kamailio's modules (Debian puts it under the multiarch lib dir)."""
     found = sorted(glob.glob("/usr/lib/*/kamailio/modules"))
@@ -232,18 +257,35 @@ def _user_rows(users: Mapping[str, str]) -> str:
     return "\n".join(rows) or '    xlog("L_INFO", "no users\\n");'
 
 
-def render(port: int, users: Mapping[str, str], ctl_socket: str, auth_calls: bool) -> str:
-    """Return a complete kamailio.cfg listening on 127.0.0.1:``port`` (UDP and TCP)."""
-    loads = "\n".join(f'loadmodule "{name}.so"' for name in MODULES)
+def render(
+    port: int,
+    users: Mapping[str, str],
+    ctl_socket: str,
+    auth_calls: bool,
+    tls: TlsListener | None = None,
+) -> str:
+    """Return a complete kamailio.cfg listening on 127.0.0.1:``port`` (UDP and TCP).
+
+    With ``tls``, Kamailio also listens for SIP over TLS on 127.0.0.1:``tls.port``.
+    """
+    modules = MODULES if tls is None else ("tls", *MODULES)
+    loads = "\n".join(f'loadmodule "{name}.so"' for name in modules)
     routes = _ROUTES.replace("{user_rows}", _user_rows(users))
     defines = '#!define REALM "127.0.0.1"'
     if auth_calls:
         defines += "\n#!define AUTH_CALLS 1"
-    return (
-        _HEADER.format(port=port, defines=defines, mpath=module_dir())
-        + "\n"
-        + loads
-        + "\n"
-        + _PARAMS.format(ctl_socket=ctl_socket)
-        + routes
+    header = _HEADER.format(
+        port=port,
+        defines=defines,
+        mpath=module_dir(),
+        tls_core="disable_tls=yes" if tls is None else "enable_tls=yes",
+        tls_listen="" if tls is None else f"listen=tls:127.0.0.1:{tls.port}\n",
     )
+    params = _PARAMS.format(ctl_socket=ctl_socket)
+    if tls is not None:
+        params += _TLS_PARAMS.format(
+            method=_quote(tls.min_version),
+            certificate=_quote(tls.certificate),
+            private_key=_quote(tls.private_key),
+        )
+    return header + "\n" + loads + "\n" + params + routes
