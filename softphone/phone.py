@@ -12,6 +12,7 @@ state has been updated; they must not block.
 
 from __future__ import annotations
 
+import collections
 import copy
 import logging
 import threading
@@ -127,6 +128,7 @@ class Phone:
         self._state = PhoneState()
         self._subscribers: list[Callable[[PhoneEvent], None]] = []
         self._restarting = False
+        self._ended: collections.deque[str] = collections.deque(maxlen=64)
         self._supervisor = Supervisor(
             on_event=self._handle_engine_event,
             on_started=self._configure_engine,
@@ -405,6 +407,8 @@ class Phone:
     def _on_call_state(self, event: protocol.CallStateChanged) -> None:
         with self._lock:
             call = self._state.calls.get(event.call_id)
+            if call is None and event.call_id in self._ended:
+                return  # a late report about a call already in the history
             if call is None:
                 call = Call(event.call_id, event.direction, event.state, event.remote)
                 self._state.calls[event.call_id] = call
@@ -418,6 +422,7 @@ class Phone:
                 call.answered_at = time.time()
             if event.state == "disconnected":
                 del self._state.calls[event.call_id]
+                self._ended.append(event.call_id)
             else:
                 return
         self._finish_call(call, _outcome(call))
