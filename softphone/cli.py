@@ -17,10 +17,10 @@ from typing import Any
 from softphone import __version__, control
 from softphone.errors import UserFacingError
 from softphone.paths import Profile, system_settings_file
-from softphone.secrets import SIP_ACCOUNT, SecretStore
+from softphone.secrets import CRM_TOKEN, SIP_ACCOUNT, SecretStore
 from softphone.settings import SCHEMA, Settings, setting
 
-SECRET_NAMES = {"sip": SIP_ACCOUNT}
+SECRET_NAMES = {"sip": SIP_ACCOUNT, "crm": CRM_TOKEN}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,8 +62,46 @@ def build_parser() -> argparse.ArgumentParser:
     cred_delete = cred_commands.add_parser("delete", help="remove a secret")
     cred_delete.add_argument("name", choices=sorted(SECRET_NAMES))
 
+    _add_data_commands(commands)
+    _add_crm_commands(commands)
     commands.add_parser("engine", help=argparse.SUPPRESS)
     return parser
+
+
+def _add_data_commands(commands: Any) -> None:
+    """Commands on the local customer cache and the sync with the CRM."""
+    sync = commands.add_parser("sync", help="fetch changes from the CRM and send queued records")
+    sync.add_argument("--once", action="store_true", required=True,
+                      help="run one sync, print a summary and exit")
+    sync.add_argument("--json", action="store_true")
+    customers = commands.add_parser("customers", help="look customers up in the local cache")
+    customer_commands = customers.add_subparsers(dest="customers_command", metavar="ACTION",
+                                                 required=True)
+    find = customer_commands.add_parser("find", help="customers having a phone number")
+    find.add_argument("phone")
+    find.add_argument("--json", action="store_true")
+    data = commands.add_parser("data", help="manage customer data kept on this computer")
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    data_commands.add_parser("wipe", help="remove all local customer data and queued records")
+
+
+def _add_crm_commands(commands: Any) -> None:
+    """The reference CRM server's commands (need the ``server`` extra)."""
+    crm = commands.add_parser("crm", help="run the reference CRM server")
+    crm_commands = crm.add_subparsers(dest="crm_command", metavar="ACTION", required=True)
+    default_db = "sqlite:///crm.sqlite3"
+    serve = crm_commands.add_parser("serve", help="serve the CRM API over HTTP")
+    serve.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
+    import_ = crm_commands.add_parser("import", help="load customers, products and prices")
+    import_.add_argument("file", help="a JSON file, or a CSV file of customers")
+    import_.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
+    token = crm_commands.add_parser("token", help="create an API token and print it")
+    token.add_argument("name", help="who the token is for")
+    token.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,7 +141,23 @@ def _run(args: argparse.Namespace, profile: Profile) -> int:
         return _config(args, profile)
     if command == "credentials":
         return _credentials(args)
+    if command in ("sync", "customers", "data"):
+        from softphone.sync import commands as data_commands
+
+        return data_commands.run(args, profile)
+    if command == "crm":
+        return _crm(args)
     raise UserFacingError(f"unknown command {command}")
+
+
+def _crm(args: argparse.Namespace) -> int:
+    try:
+        from softphone.crm.server import commands as server_commands
+    except ImportError as exc:
+        raise UserFacingError(
+            f"the CRM server needs its extra packages: pip install 'softphone[server]' ({exc})"
+        ) from None
+    return server_commands.run(args)
 
 
 def _start_gui(profile: Profile) -> int:

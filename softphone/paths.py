@@ -48,6 +48,11 @@ class Profile:
         return self.data_dir / "softphone.sqlite3"
 
     @property
+    def cache_file(self) -> Path:
+        """The encrypted cache of customer data and the outbox of records for the CRM."""
+        return self.data_dir / "cache.sqlite3"
+
+    @property
     def instance_name(self) -> str:
         """A short name unique to this profile, for the single-instance socket."""
         digest = hashlib.sha256(str(self.config_dir).encode()).hexdigest()[:16]

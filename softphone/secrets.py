@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "softphone"
 SIP_ACCOUNT = "sip"
+CRM_TOKEN = "crm"  # noqa: S105 (the keyring entry name, not a secret)
+CACHE_KEY = "cache-key"
 
 
 class SecretStore:

@@ -1,0 +1,1 @@
+"""Talking to the order system (CRM): wire schema, client and reference server."""

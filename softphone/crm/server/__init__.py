@@ -1,0 +1,1 @@
+"""The reference CRM server: the connector API over SQLAlchemy (``server`` extra)."""
