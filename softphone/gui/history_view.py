@@ -1,21 +1,24 @@
-"""The History tab: recent calls from ``CallHistory.recent()``; Return or double-click calls back.
+"""The History tab: recent calls from ``CallHistory``; Return or double-click calls back.
 
 Item views draw their text as plain text, so remote names need no escaping here except
-in tooltips. Everything here runs on the GUI thread.
+in tooltips. Everything here runs on the GUI thread, except ``HistoryView._deliver``,
+which the database worker calls and which only emits a signal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from concurrent.futures import Future
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from softphone.gui.calls_view import format_duration
 from softphone.gui.text import one_line, plain_tooltip
-from softphone.storage.history import HistoryEntry
+from softphone.storage.history import CallHistory, HistoryEntry
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 COLUMNS = ("", "Caller", "When", "Length", "Result")
@@ -50,12 +53,22 @@ def callback_target(entry: HistoryEntry) -> str:
 
 
 class HistoryView(QTreeWidget):
-    """One row per finished call, newest first. ``redial_requested`` carries the target."""
+    """One row per finished call, newest first. ``redial_requested`` carries the target.
+
+    ``refresh`` reads the history on the database worker: the GUI thread never waits for
+    it. Refreshes asked for while one is in flight are coalesced into one more read.
+    ``load_failed`` carries the exception when a read fails.
+    """
 
     redial_requested = Signal(str)
+    load_failed = Signal(object)
+    _loaded = Signal(object)  # list[HistoryEntry] or the exception; emitted off-thread
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, history: CallHistory, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._history = history
+        self._loading = False
+        self._next_limit: int | None = None  # a refresh asked for during a read
         self.setObjectName("historyView")
         self.setColumnCount(len(COLUMNS))
         self.setHeaderLabels([tr(c) for c in COLUMNS])
@@ -71,6 +84,46 @@ class HistoryView(QTreeWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.itemActivated.connect(self._activated)
+        # Emitted on the worker thread, so Qt queues the call to the GUI thread.
+        self._loaded.connect(self._on_loaded)
+
+    @property
+    def loading(self) -> bool:
+        """Whether a read of the history is in flight."""
+        return self._loading
+
+    def refresh(self, limit: int) -> None:
+        """Ask for the newest ``limit`` calls; the rows change when they arrive."""
+        if self._loading:
+            self._next_limit = limit
+            return
+        try:
+            future = self._history.recent_async(limit)
+        except Exception as exc:  # the worker is already closed (shutting down)
+            self.load_failed.emit(exc)
+            return
+        self._loading = True
+        future.add_done_callback(self._deliver)
+
+    def _deliver(self, future: Future[list[HistoryEntry]]) -> None:
+        """Database worker thread: pass the result on to the GUI thread.
+
+        Runs on the GUI thread instead if the read finished before ``refresh`` got here.
+        """
+        exc = future.exception()
+        with contextlib.suppress(RuntimeError):  # the view was deleted meanwhile
+            self._loaded.emit(exc if exc is not None else future.result())
+
+    @Slot(object)
+    def _on_loaded(self, result: list[HistoryEntry] | BaseException) -> None:
+        self._loading = False
+        limit, self._next_limit = self._next_limit, None
+        if limit is not None:  # this answer is already stale: show the newer one only
+            self.refresh(limit)
+        elif isinstance(result, BaseException):
+            self.load_failed.emit(result)
+        else:
+            self.set_entries(result)
 
     def set_entries(self, entries: list[HistoryEntry]) -> None:
         current = self.currentItem()

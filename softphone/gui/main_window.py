@@ -134,8 +134,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(central)
         self.tabs.setObjectName("mainTabs")
         self.tabs.addTab(self._build_calls_page(), tr("Call&s"))
-        self.history = HistoryView(self.tabs)
+        self.history = HistoryView(self.context.history, self.tabs)
         self.history.redial_requested.connect(self.redial)
+        self.history.load_failed.connect(self._on_history_failed)
         self.tabs.addTab(self.history, tr("H&istory"))
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
@@ -312,14 +313,14 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("Softphone")
 
     def refresh_history(self) -> None:
-        try:
-            entries = self.context.history.recent(HISTORY_LIMIT)
-        except Exception:  # environment (disk, database) problems must not close the window
-            log.exception("Could not read the call history")
-            self.banners.show_banner("history", tr("The call history could not be read."),
-                                     "warning")
-            return
-        self.history.set_entries(entries)
+        """Reload the History tab in the background; it fills when the rows arrive."""
+        self.history.refresh(HISTORY_LIMIT)
+
+    def _on_history_failed(self, error: BaseException) -> None:
+        # Environment (disk, database) problems must not close the window.
+        log.error("Could not read the call history", exc_info=error)
+        self.banners.show_banner("history", tr("The call history could not be read."),
+                                 "warning")
 
     def tick(self) -> None:
         """Each second: advance the call timers."""

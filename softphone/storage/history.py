@@ -72,14 +72,21 @@ class CallHistory:
 
     def recent(self, limit: int = 100) -> list[HistoryEntry]:
         """The newest ``limit`` calls, newest first. Blocks until the worker answers."""
+        return self.recent_async(limit).result()
+
+    def recent_async(self, limit: int = 100) -> Future[list[HistoryEntry]]:
+        """The newest ``limit`` calls, newest first, without waiting (any thread).
+
+        The future completes on the database worker thread, after every ``add`` submitted
+        before this call; its done-callbacks run on that thread.
+        """
         def work(session: Session) -> list[HistoryEntry]:
             rows = session.scalars(
                 select(CallRecord).order_by(CallRecord.started_at.desc()).limit(limit)
             )
             return [row.entry() for row in rows]
 
-        return self._worker.submit(work).result()
-
+        return self._worker.submit(work)
 
 def _log_failure(future: Future[None]) -> None:
     exc = future.exception()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QApplication, QWidget
@@ -32,6 +33,14 @@ DEVICES = protocol.DevicesChanged(
 def settle(app: QApplication) -> None:
     for _ in range(5):
         app.processEvents()
+
+
+def wait_for_history(app: QApplication, window: MainWindow) -> None:
+    """The History tab reads the database in the background: wait for its rows."""
+    deadline = time.monotonic() + 5.0
+    while window.history.loading and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def save(widget: QWidget, out: Path, name: str) -> None:
@@ -64,6 +73,7 @@ def main(out: Path) -> None:
         phone.register()
         phone.emit(DEVICES)
         make_history(phone)
+        wait_for_history(app, window)
         settle(app)
         save(window, out, "main-idle")
 
