@@ -1,7 +1,9 @@
-"""The local SQLite database: one worker thread owns it, Alembic keeps its schema current.
+"""The local SQLite databases: one worker thread owns each, Alembic keeps its schema current.
 
 Every session is opened and used on the worker thread (``DatabaseWorker.submit``); no
-other thread touches the engine or a session. Imports no Qt.
+other thread touches the engine or a session. The call history uses the defaults here;
+the encrypted customer cache (``softphone.cache``) brings its own engine factory and
+migrations. Imports no Qt.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+EngineFactory = Callable[[Path], Engine]
 
 
 class Base(DeclarativeBase):
@@ -42,27 +45,48 @@ def open_engine(path: Path) -> Engine:
     return engine
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision."""
+def upgrade_schema(engine: Engine, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+    """Bring the schema to the newest Alembic revision found in ``migrations_dir``."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
 class DatabaseWorker:
-    """The single thread that owns the database. ``submit`` from any thread."""
+    """The single thread that owns a database. ``submit`` from any thread.
 
-    def __init__(self, path: Path) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="database")
+    ``engine_factory`` opens the file (on the worker thread); ``migrations_dir`` holds the
+    Alembic scripts that bring it up to date.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        engine_factory: EngineFactory = open_engine,
+        migrations_dir: Path = MIGRATIONS_DIR,
+        thread_name: str = "database",
+    ) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
         self.path = path
+        self._engine_factory = engine_factory
+        self._migrations_dir = migrations_dir
+        self._engine: Engine | None = None
+        self._closed = False
         self._ready: Future[sessionmaker[Session]] = self._executor.submit(self._open)
+
+    @property
+    def ready(self) -> Future[sessionmaker[Session]]:
+        """Done once the database is open and migrated (or failed to open)."""
+        return self._ready
 
     def _open(self) -> sessionmaker[Session]:
         """Worker thread: open the file and migrate it."""
-        engine = open_engine(self.path)
-        upgrade_schema(engine)
+        engine = self._engine_factory(self.path)
+        self._engine = engine
+        upgrade_schema(engine, self._migrations_dir)
         return sessionmaker(engine, expire_on_commit=False)
 
     def submit(self, work: Callable[[Session], T]) -> Future[T]:
@@ -74,5 +98,20 @@ class DatabaseWorker:
 
         return self._executor.submit(run)
 
+    def call(self, work: Callable[[], T]) -> Future[T]:
+        """Run ``work()`` on the worker thread, outside any session (e.g. to close files)."""
+        return self._executor.submit(work)
+
     def close(self) -> None:
+        """Finish queued work, then close the database's connections. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._executor.submit(self._dispose)
         self._executor.shutdown(wait=True)
+
+    def _dispose(self) -> None:
+        """Worker thread: close every pooled connection so the files are released."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

@@ -3,10 +3,82 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 
+from softphone.cache.files import delete_cache_files
+from softphone.crm.client import CrmAuthFailed, CrmBadResponse, CrmUnavailable
 from softphone.errors import UserFacingError
-from softphone.paths import Profile
+from softphone.numbers import to_e164
+from softphone.paths import Profile, system_settings_file
+from softphone.secrets import CACHE_KEY, SecretStore
+from softphone.settings import Settings
+from softphone.sync.runner import SyncSummary
+from softphone.sync.service import SyncService
 
 
 def run(args: argparse.Namespace, profile: Profile) -> int:
-    raise UserFacingError(f"{args.command} is not available yet ({profile.data_dir})")
+    if args.command == "data":
+        return _wipe(profile)
+    settings = Settings(profile.settings_file, system_settings_file())
+    service = SyncService(profile, settings, SecretStore())
+    try:
+        if args.command == "sync":
+            return _sync_once(service, args.json)
+        return _find(service, settings, args.phone, args.json)
+    finally:
+        service.stop()
+
+
+def _sync_once(service: SyncService, as_json: bool) -> int:
+    try:
+        summary = service.run_once()
+    except CrmUnavailable as exc:
+        raise UserFacingError(f"the CRM is unreachable: {exc}") from None
+    except CrmAuthFailed as exc:
+        raise UserFacingError(str(exc)) from None
+    except CrmBadResponse as exc:
+        raise UserFacingError(str(exc)) from None
+    if as_json:
+        print(json.dumps(summary.as_json(), indent=2))
+    else:
+        print(_describe(summary))
+    return 0
+
+
+def _describe(summary: SyncSummary) -> str:
+    products = "unchanged" if summary.products is None else str(summary.products)
+    prices = "updated" if summary.price_lists_updated else "unchanged"
+    return "\n".join([
+        f"Customers: {summary.customers_changed} changed, {summary.customers_deleted} deleted, "
+        f"{summary.customers_purged} purged{' (full download)' if summary.full_walk else ''}",
+        f"Products: {products}; price lists {prices}",
+        f"Outbox: {summary.outbox_sent} sent, {summary.outbox_failed} need attention",
+        f"Cursor: {summary.cursor}",
+    ])
+
+
+def _find(service: SyncService, settings: Settings, phone: str, as_json: bool) -> int:
+    if to_e164(phone, str(settings["calls.default_region"])) is None:
+        raise UserFacingError(f"{phone!r} is not a phone number")
+    customers = service.find_customers(phone).result()
+    if as_json:
+        print(json.dumps([c.model_dump(mode="json") for c in customers], indent=2,
+                         ensure_ascii=False))
+        return 0
+    if not customers:
+        print("No customer in the local cache has this number.", file=sys.stderr)
+        return 1
+    for customer in customers:
+        company = f" ({customer.company})" if customer.company else ""
+        print(f"{customer.id}  {customer.name}{company}  {customer.type.value}  "
+              f"{', '.join(customer.phones)}")
+    return 0
+
+
+def _wipe(profile: Profile) -> int:
+    """Delete the cache file with its WAL/SHM and the key: what is left cannot be read."""
+    removed = delete_cache_files(profile.cache_file)
+    SecretStore().delete(CACHE_KEY)
+    print(f"Removed local customer data ({removed} file{'s' if removed != 1 else ''}).")
+    return 0

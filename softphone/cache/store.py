@@ -1,0 +1,402 @@
+"""The customer cache and the outbox, behind the cache's one database worker thread.
+
+Every method may be called from any thread: it hands the work to the worker and returns a
+``Future``. Each method is one transaction, so a page of changes and the feed position
+after it are committed together, and a queued record is durable once its future is done.
+
+Retention: a customer is kept only when its region is in ``regions`` (empty: all), and
+only while the CRM keeps confirming it. The change feed confirms a customer each time it
+changes, and the sync walks the whole feed again once a day (``SyncRunner``), which
+confirms every customer the CRM still has; a customer unconfirmed for the retention period
+is purged. Imports no Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from softphone.cache.files import CacheKey, delete_cache_files, open_encrypted
+from softphone.cache.models import (
+    CacheBase,
+    CustomerPhoneRow,
+    CustomerRow,
+    OutboxRow,
+    PriceListsRow,
+    ProductRow,
+    SyncStateRow,
+)
+from softphone.crm.schema import Change, Customer, PriceLists, Product
+from softphone.storage.database import DatabaseWorker
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+QUEUED = "queued"
+SENT = "sent"
+NEEDS_ATTENTION = "needs_attention"
+
+
+@dataclass(frozen=True)
+class FeedPosition:
+    """Where the sync stands in the CRM's change feed."""
+
+    cursor: str | None
+    walk_cursor: str | None
+    walk_started_at: float | None
+    last_full_walk: float | None
+    last_success: float | None
+    products_etag: str | None
+    price_lists_etag: str | None
+
+
+@dataclass(frozen=True)
+class PageResult:
+    changed: int
+    deleted: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A record for the CRM as the agent sees it."""
+
+    id: int
+    kind: str  # "order" | "call_log"
+    idempotency_key: str
+    status: str  # "queued" | "sent" | "needs_attention"
+    customer_id: str
+    created_at: float
+    attempts: int
+    sent_at: float | None
+    server_id: str | None
+    server_number: str | None
+    message: str
+    body: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "kind": self.kind, "idempotency_key": self.idempotency_key,
+            "status": self.status, "customer_id": self.customer_id,
+            "created_at": self.created_at, "attempts": self.attempts, "sent_at": self.sent_at,
+            "server_id": self.server_id, "server_number": self.server_number,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class CacheCounts:
+    customers: int
+    outbox_waiting: int
+    outbox_needs_attention: int
+
+
+def _item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id, kind=row.kind, idempotency_key=row.idempotency_key, status=row.status,
+        customer_id=row.customer_id, created_at=row.created_at, attempts=row.attempts,
+        sent_at=row.sent_at, server_id=row.server_id, server_number=row.server_number,
+        message=row.message, body=json.loads(row.body),
+    )
+
+
+def _state_row(session: Session) -> SyncStateRow:
+    row = session.get(SyncStateRow, 1)
+    if row is None:
+        row = SyncStateRow(id=1)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _region_kept(customer: Customer, regions: frozenset[str]) -> bool:
+    return not regions or customer.region.strip().casefold() in regions
+
+
+def parse_regions(setting: str) -> frozenset[str]:
+    """``cache.regions`` ("north, South") as a set of case-folded names. Any thread."""
+    return frozenset(part.strip().casefold() for part in setting.split(",") if part.strip())
+
+
+def _delete_customers(session: Session, ids: Sequence[str]) -> None:
+    if ids:
+        session.execute(delete(CustomerPhoneRow).where(CustomerPhoneRow.customer_id.in_(ids)))
+        session.execute(delete(CustomerRow).where(CustomerRow.id.in_(ids)))
+
+
+def _write_customers(session: Session, customers: Sequence[Customer], now: float) -> None:
+    if not customers:
+        return
+    _delete_customers(session, [c.id for c in customers])
+    session.execute(insert(CustomerRow), [
+        {"id": c.id, "region": c.region, "confirmed_at": now, "data": c.model_dump_json()}
+        for c in customers
+    ])
+    phones = {(phone, c.id) for c in customers for phone in c.phones}
+    if phones:
+        session.execute(insert(CustomerPhoneRow),
+                        [{"phone": phone, "customer_id": cid} for phone, cid in phones])
+
+
+class CacheStore:
+    """The cache file and its worker thread. Methods: any thread."""
+
+    def __init__(self, path: Path, key: CacheKey | Callable[[], CacheKey]) -> None:
+        """``key`` may be a function that loads it: it then runs on the worker thread, so a
+        slow keyring never blocks the caller."""
+        self.path = path
+        self._load_key = key if callable(key) else (lambda: key)
+        self.key = CacheKey()
+        self._engine: Engine | None = None
+        self._worker = DatabaseWorker(
+            path,
+            engine_factory=self._open,
+            migrations_dir=MIGRATIONS_DIR,
+            thread_name="cache",
+        )
+
+    def _open(self, path: Path) -> Engine:
+        """Worker thread: load the key, then open the encrypted file."""
+        self.key = self._load_key()
+        self._engine = open_encrypted(path, self.key)
+        return self._engine
+
+    @property
+    def disposable(self) -> bool:
+        return self.key.disposable
+
+    def ready(self, timeout: float | None = None) -> None:
+        """Block until the file is open and migrated; raise what opening raised."""
+        self._worker.ready.result(timeout)
+
+    def close(self) -> None:
+        """Finish queued work and close the file; a disposable cache is deleted."""
+        self._worker.close()  # the worker's thread is done with the file after this
+        if self.key.disposable:
+            delete_cache_files(self.path)
+
+    # ------------------------------------------------------------------ feed
+
+    def position(self) -> Future[FeedPosition]:
+        def work(session: Session) -> FeedPosition:
+            row = _state_row(session)
+            return FeedPosition(row.cursor, row.walk_cursor, row.walk_started_at,
+                                row.last_full_walk, row.last_success, row.products_etag,
+                                row.price_lists_etag)
+
+        return self._worker.submit(work)
+
+    def start_walk(self, now: float) -> Future[None]:
+        """Begin a full walk of the feed from its start (the first sync, or the daily one)."""
+        def work(session: Session) -> None:
+            row = _state_row(session)
+            row.walk_cursor = "0"
+            row.walk_started_at = now
+
+        return self._worker.submit(work)
+
+    def apply_page(self, changes: Sequence[Change], next_cursor: str, has_more: bool,
+                   regions: frozenset[str], now: float) -> Future[PageResult]:
+        """Apply one page and move the feed position past it, in one transaction.
+
+        In a walk the page moves the walk's position; once the walk reaches the end, its
+        position becomes the incremental cursor.
+        """
+        def work(session: Session) -> PageResult:
+            latest: dict[str, Change] = {}
+            for change in changes:  # a page may name a customer twice: the last one wins
+                latest[change.id] = change
+            kept = [c.customer for c in latest.values()
+                    if not c.deleted and c.customer is not None
+                    and _region_kept(c.customer, regions)]
+            dropped = [cid for cid, c in latest.items()
+                       if c.deleted or c.customer is None or not _region_kept(c.customer, regions)]
+            _delete_customers(session, dropped)
+            _write_customers(session, kept, now)
+            row = _state_row(session)
+            if row.walk_cursor is not None:
+                if has_more:
+                    row.walk_cursor = next_cursor
+                else:
+                    row.walk_cursor = None
+                    row.cursor = next_cursor
+                    row.last_full_walk = row.walk_started_at
+            else:
+                row.cursor = next_cursor
+            return PageResult(changed=len(kept),
+                              deleted=sum(1 for c in latest.values() if c.deleted))
+
+        return self._worker.submit(work)
+
+    def mark_success(self, now: float) -> Future[None]:
+        def work(session: Session) -> None:
+            _state_row(session).last_success = now
+
+        return self._worker.submit(work)
+
+    def purge(self, confirmed_before: float, regions: frozenset[str]) -> Future[int]:
+        """Drop customers unconfirmed since ``confirmed_before`` or out of ``regions``."""
+        def work(session: Session) -> int:
+            stale = list(session.scalars(
+                select(CustomerRow.id).where(CustomerRow.confirmed_at < confirmed_before)))
+            if regions:
+                stale += session.scalars(select(CustomerRow.id).where(
+                    func.lower(func.trim(CustomerRow.region)).not_in(regions)))
+            for start in range(0, len(stale), 500):
+                _delete_customers(session, stale[start:start + 500])
+            return len(set(stale))
+
+        return self._worker.submit(work)
+
+    def store_products(self, products: Iterable[Product], etag: str | None) -> Future[int]:
+        """Replace the product catalogue."""
+        rows = [{"sku": p.sku, "data": p.model_dump_json()} for p in products]
+
+        def work(session: Session) -> int:
+            session.execute(delete(ProductRow))
+            if rows:
+                session.execute(insert(ProductRow), rows)
+            _state_row(session).products_etag = etag
+            return len(rows)
+
+        return self._worker.submit(work)
+
+    def store_price_lists(self, price_lists: PriceLists, etag: str | None) -> Future[None]:
+        data = price_lists.model_dump_json()
+
+        def work(session: Session) -> None:
+            session.merge(PriceListsRow(id=1, data=data))
+            _state_row(session).price_lists_etag = etag
+
+        return self._worker.submit(work)
+
+    # ------------------------------------------------------------------ reads
+
+    def find(self, e164: str) -> Future[list[Customer]]:
+        """Customers having the phone number ``e164``."""
+        def work(session: Session) -> list[Customer]:
+            rows = session.scalars(
+                select(CustomerRow.data)
+                .join(CustomerPhoneRow, CustomerPhoneRow.customer_id == CustomerRow.id)
+                .where(CustomerPhoneRow.phone == e164)
+                .order_by(CustomerRow.id)
+            )
+            return [Customer.model_validate_json(data) for data in rows]
+
+        return self._worker.submit(work)
+
+    def products(self) -> Future[list[Product]]:
+        def work(session: Session) -> list[Product]:
+            rows = session.scalars(select(ProductRow.data).order_by(ProductRow.sku))
+            return [Product.model_validate_json(data) for data in rows]
+
+        return self._worker.submit(work)
+
+    def price_lists(self) -> Future[PriceLists | None]:
+        def work(session: Session) -> PriceLists | None:
+            row = session.get(PriceListsRow, 1)
+            return None if row is None else PriceLists.model_validate_json(row.data)
+
+        return self._worker.submit(work)
+
+    def customer_ids(self) -> Future[set[str]]:
+        def work(session: Session) -> set[str]:
+            return set(session.scalars(select(CustomerRow.id)))
+
+        return self._worker.submit(work)
+
+    def counts(self) -> Future[CacheCounts]:
+        def work(session: Session) -> CacheCounts:
+            customers = session.scalar(select(func.count()).select_from(CustomerRow)) or 0
+            by_status: dict[str, int] = {
+                status: count for status, count in session.execute(
+                    select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
+            }
+            return CacheCounts(customers, by_status.get(QUEUED, 0),
+                               by_status.get(NEEDS_ATTENTION, 0))
+
+        return self._worker.submit(work)
+
+    # ------------------------------------------------------------------ outbox
+
+    def enqueue(self, kind: str, body: dict[str, Any], customer_id: str,
+                now: float) -> Future[OutboxItem]:
+        """Save a record for the CRM with a fresh idempotency key; durable once done."""
+        def work(session: Session) -> OutboxItem:
+            row = OutboxRow(kind=kind, idempotency_key=str(uuid.uuid4()),
+                            body=json.dumps(body, sort_keys=True), customer_id=customer_id,
+                            status=QUEUED, created_at=now, attempts=0, message="")
+            session.add(row)
+            session.flush()
+            return _item(row)
+
+        return self._worker.submit(work)
+
+    def next_queued(self) -> Future[OutboxItem | None]:
+        """The oldest record still to send."""
+        def work(session: Session) -> OutboxItem | None:
+            row = session.scalars(select(OutboxRow).where(OutboxRow.status == QUEUED)
+                                  .order_by(OutboxRow.id).limit(1)).first()
+            return None if row is None else _item(row)
+
+        return self._worker.submit(work)
+
+    def outbox(self) -> Future[list[OutboxItem]]:
+        def work(session: Session) -> list[OutboxItem]:
+            return [_item(row) for row in session.scalars(select(OutboxRow)
+                                                          .order_by(OutboxRow.id))]
+
+        return self._worker.submit(work)
+
+    def record_attempt(self, item_id: int, message: str) -> Future[None]:
+        def work(session: Session) -> None:
+            session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+                attempts=OutboxRow.attempts + 1, message=message))
+
+        return self._worker.submit(work)
+
+    def mark_sent(self, item_id: int, server_id: str, server_number: str | None,
+                  now: float) -> Future[None]:
+        def work(session: Session) -> None:
+            session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+                status=SENT, attempts=OutboxRow.attempts + 1, sent_at=now,
+                server_id=server_id, server_number=server_number, message=""))
+
+        return self._worker.submit(work)
+
+    def mark_needs_attention(self, item_id: int, message: str) -> Future[None]:
+        def work(session: Session) -> None:
+            session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
+                status=NEEDS_ATTENTION, attempts=OutboxRow.attempts + 1, message=message))
+
+        return self._worker.submit(work)
+
+    # ------------------------------------------------------------------ wipe
+
+    def wipe(self) -> Future[None]:
+        """Remove every customer, product, price and outbox record, and the feed position.
+
+        The freed pages are rewritten (VACUUM) and the WAL truncated, so nothing of the old
+        data is left in the files (which were encrypted in any case).
+        """
+        def clear(session: Session) -> None:
+            for table in reversed(CacheBase.metadata.sorted_tables):
+                session.execute(delete(table))
+
+        cleared = self._worker.submit(clear)
+
+        def compact() -> None:
+            cleared.result()  # done: the worker runs jobs in order
+            assert self._engine is not None
+            with self._engine.connect().execution_options(
+                    isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        return self._worker.call(compact)

@@ -1,0 +1,168 @@
+"""One sync pass: send the outbox, follow the change feed, refresh products and prices,
+purge what retention no longer allows. Blocking; runs on the sync worker thread (or the
+main thread of ``softphone sync --once``); every database step goes through the cache's
+own worker. Imports no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from softphone.cache.store import CacheStore, OutboxItem, parse_regions
+from softphone.crm.client import CrmBadResponse, CrmClient, CrmRejected
+from softphone.crm.schema import MAX_PAGE_SIZE, CallLogCreate, OrderCreate
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+# A full walk of the feed confirms every customer the CRM still has (see CacheStore).
+REWALK_SECONDS = DAY
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    regions: frozenset[str] = frozenset()
+    retention_days: int = 30
+    page_size: int = MAX_PAGE_SIZE
+
+    @classmethod
+    def from_settings(cls, regions: str, retention_days: int) -> SyncOptions:
+        return cls(parse_regions(regions), retention_days)
+
+
+@dataclass
+class SyncSummary:
+    customers_changed: int = 0
+    customers_deleted: int = 0
+    customers_purged: int = 0
+    full_walk: bool = False
+    products: int | None = None  # None: unchanged since the last download
+    price_lists_updated: bool = False
+    outbox_sent: int = 0
+    outbox_failed: int = 0
+    cursor: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rejection_message(exc: CrmRejected) -> str:
+    """The server's reason, with each named field, as the agent will read it. Any thread."""
+    fields = "; ".join(f"{name}: {problem}" for name, problem in exc.body.fields.items())
+    return f"{exc.body.message} ({fields})" if fields else exc.body.message
+
+
+def _document(item: OutboxItem) -> OrderCreate | CallLogCreate:
+    if item.kind == "order":
+        return OrderCreate.model_validate(item.body)
+    return CallLogCreate.model_validate(item.body)
+
+
+class SyncRunner:
+    """Runs passes against one client and one cache. Sync thread."""
+
+    def __init__(self, client: CrmClient, cache: CacheStore, options: SyncOptions,
+                 should_stop: Callable[[], bool] = lambda: False,
+                 progress: Callable[[str], None] = lambda _message: None) -> None:
+        self.client = client
+        self.cache = cache
+        self.options = options
+        self._should_stop = should_stop
+        self._progress = progress
+
+    def run_once(self) -> SyncSummary:
+        """Outbox first (the agent's records matter most), then the downloads."""
+        summary = SyncSummary()
+        self.flush_outbox(summary)
+        self.follow_feed(summary)
+        self.refresh_catalogue(summary)
+        now = time.time()
+        summary.customers_purged = self.cache.purge(
+            now - self.options.retention_days * DAY, self.options.regions).result()
+        self.cache.mark_success(now).result()
+        return summary
+
+    # ------------------------------------------------------------------ outbox
+
+    def flush_outbox(self, summary: SyncSummary) -> None:
+        """Send queued records oldest first. A refused record is set aside for the agent
+        and the next one goes; a network failure stops here (raised) to keep the order."""
+        while not self._should_stop():
+            item = self.cache.next_queued().result()
+            if item is None:
+                return
+            try:
+                document = _document(item)
+            except ValidationError as exc:
+                message = f"the record is not valid: {exc.errors()[0]['msg']}"
+                self.cache.mark_needs_attention(item.id, message).result()
+                summary.outbox_failed += 1
+                continue
+            try:
+                server_id, number = self._send(item.idempotency_key, document)
+            except CrmRejected as exc:
+                log.warning("The CRM refused outbox item %s: %s", item.id, exc)
+                self.cache.mark_needs_attention(item.id, rejection_message(exc)).result()
+                summary.outbox_failed += 1
+                continue
+            except Exception as exc:
+                # Unsure whether it arrived: it stays queued and goes again with its key.
+                self.cache.record_attempt(item.id, str(exc)).result()
+                raise
+            self.cache.mark_sent(item.id, server_id, number, time.time()).result()
+            summary.outbox_sent += 1
+
+    def _send(self, key: str, document: OrderCreate | CallLogCreate) -> tuple[str, str | None]:
+        """POST one record with its own idempotency key: a replay after a lost answer gets
+        the first answer back instead of a second record."""
+        if isinstance(document, OrderCreate):
+            order = self.client.create_order(key, document)
+            return order.id, order.number
+        call_log = self.client.create_call_log(key, document)
+        return call_log.id, None
+
+    # ------------------------------------------------------------------ feed
+
+    def follow_feed(self, summary: SyncSummary) -> None:
+        """Page through the change feed from where the last pass stopped, committing each
+        page with the position after it, so a pass cut short resumes with nothing lost."""
+        position = self.cache.position().result()
+        now = time.time()
+        cursor = position.walk_cursor
+        if cursor is None and (position.cursor is None or position.last_full_walk is None
+                               or now - position.last_full_walk > REWALK_SECONDS):
+            self.cache.start_walk(now).result()
+            cursor = "0"
+        walking = cursor is not None
+        summary.full_walk = walking
+        cursor = cursor if walking else position.cursor
+        while not self._should_stop():
+            page = self.client.changes(cursor, self.options.page_size)
+            if page.has_more and page.next_cursor == cursor:
+                raise CrmBadResponse("the CRM's change feed does not advance")
+            result = self.cache.apply_page(page.changes, page.next_cursor, page.has_more,
+                                           self.options.regions, time.time()).result()
+            summary.customers_changed += result.changed
+            summary.customers_deleted += result.deleted
+            cursor = page.next_cursor
+            summary.cursor = cursor
+            if not page.has_more:
+                return
+            self._progress(f"Downloading customers: {summary.customers_changed:,} so far")
+
+    def refresh_catalogue(self, summary: SyncSummary) -> None:
+        """Products and price lists, downloaded only when their ETag changed."""
+        position = self.cache.position().result()
+        catalogue, etag = self.client.products(position.products_etag)
+        if catalogue is not None:
+            summary.products = self.cache.store_products(catalogue.products, etag).result()
+        price_lists, etag = self.client.price_lists(position.price_lists_etag)
+        if price_lists is not None:
+            self.cache.store_price_lists(price_lists, etag).result()
+            summary.price_lists_updated = True

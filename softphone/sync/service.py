@@ -1,0 +1,270 @@
+"""The sync service the app runs: a worker thread that keeps the cache in step with the
+CRM and sends the outbox, and a thread-safe view of how that is going.
+
+Threads: the caller's (usually the GUI's) for the public methods, which never block on
+the network or the disk; the "sync" thread for every CRM request and for listeners; the
+cache's database worker for every read and write of the cache file. Imports no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from softphone.cache.files import load_key
+from softphone.cache.store import CacheStore, OutboxItem
+from softphone.crm.client import CrmAuthFailed, CrmBadResponse, CrmClient, CrmUnavailable
+from softphone.crm.schema import CallLogCreate, Customer, OrderCreate
+from softphone.errors import UserFacingError
+from softphone.numbers import to_e164
+from softphone.paths import Profile
+from softphone.secrets import CRM_TOKEN, SecretStore
+from softphone.settings import Settings
+from softphone.sync.backoff import Backoff
+from softphone.sync.runner import SyncOptions, SyncRunner, SyncSummary
+
+log = logging.getLogger(__name__)
+
+DISABLED = "disabled"
+ONLINE = "online"
+OFFLINE = "offline"
+SYNCING = "syncing"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class SyncState:
+    connection: str  # "disabled" | "online" | "offline" | "syncing" | "error"
+    message: str  # plain words for the agent
+    last_success: datetime | None = None
+    outbox_waiting: int = 0
+    outbox_needs_attention: int = 0
+    customers_cached: int = 0
+    cache_disposable: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "message": self.message,
+            "last_success": self.last_success.isoformat() if self.last_success else None,
+            "outbox_waiting": self.outbox_waiting,
+            "outbox_needs_attention": self.outbox_needs_attention,
+            "customers_cached": self.customers_cached,
+            "cache_disposable": self.cache_disposable,
+        }
+
+
+class NotConfigured(UserFacingError):
+    """No CRM address or no token: nothing to sync with."""
+
+
+class SyncService:
+    """Owns the cache and the sync thread of one profile."""
+
+    def __init__(self, profile: Profile, settings: Settings, secrets: SecretStore) -> None:
+        self._profile = profile
+        self._settings = settings
+        self._secrets = secrets
+        self._lock = threading.Lock()
+        self._state = SyncState(DISABLED if not settings["crm.url"] else OFFLINE, "Starting")
+        self._listeners: list[Callable[[SyncState], None]] = []
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._reset_backoff = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._cache: CacheStore | None = None
+
+    # ------------------------------------------------------------------ any thread
+
+    @property
+    def cache(self) -> CacheStore:
+        """The cache, opened on first use (the key is loaded on its worker thread)."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = CacheStore(self._profile.cache_file,
+                                         lambda: load_key(self._secrets))
+            return self._cache
+
+    def start(self) -> None:
+        """Start the sync thread; returns at once."""
+        if self._thread is not None:
+            return
+        self.cache  # noqa: B018 (starts opening the file now)
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the sync thread (waiting up to ``timeout`` s) and close the cache."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("The sync thread is still busy with a request; closing anyway")
+        if self._cache is not None:
+            self._cache.close()
+
+    def state(self) -> SyncState:
+        with self._lock:
+            return self._state
+
+    def add_listener(self, callback: Callable[[SyncState], None]) -> None:
+        """``callback(state)`` runs on the sync thread after every change."""
+        with self._lock:
+            self._listeners.append(callback)
+
+    def sync_now(self) -> None:
+        """Sync at once, without waiting for the timer or a retry delay (e.g. on reconnect)."""
+        self._reset_backoff.set()
+        self._wake.set()
+
+    def queue_order(self, order: OrderCreate) -> Future[OutboxItem]:
+        return self._enqueue("order", order.model_dump(mode="json"), order.customer_id)
+
+    def queue_call_log(self, call_log: CallLogCreate) -> Future[OutboxItem]:
+        return self._enqueue("call_log", call_log.model_dump(mode="json"),
+                             call_log.customer_id or "")
+
+    def outbox(self) -> Future[list[OutboxItem]]:
+        return self.cache.outbox()
+
+    def find_customers(self, phone: str) -> Future[list[Customer]]:
+        """Customers in the local cache having ``phone``, written in any common shape."""
+        e164 = to_e164(phone, str(self._settings["calls.default_region"]))
+        if e164 is None:
+            empty: Future[list[Customer]] = Future()
+            empty.set_result([])
+            return empty
+        return self.cache.find(e164)
+
+    def _enqueue(self, kind: str, body: dict[str, Any], customer_id: str) -> Future[OutboxItem]:
+        future = self.cache.enqueue(kind, body, customer_id, time.time())
+        future.add_done_callback(lambda _f: self._wake.set())  # send it now
+        return future
+
+    # ------------------------------------------------------------------ one pass
+
+    def make_runner(self, should_stop: Callable[[], bool] = lambda: False) -> SyncRunner:
+        """A runner with the current settings and token; raises ``NotConfigured``."""
+        url = str(self._settings["crm.url"])
+        if not url:
+            raise NotConfigured("no CRM address is set (crm.url)")
+        token = self._secrets.get(CRM_TOKEN)
+        if not token:
+            raise NotConfigured("no CRM token is saved (softphone credentials set crm)")
+        client = CrmClient(url, token, timeout=float(self._settings["crm.timeout_seconds"]),
+                           ca_file=str(self._settings["crm.ca_file"]))
+        options = SyncOptions.from_settings(str(self._settings["cache.regions"]),
+                                            int(self._settings["cache.retention_days"]))
+        return SyncRunner(client, self.cache, options, should_stop, self._progress)
+
+    def run_once(self) -> SyncSummary:
+        """One full pass on the calling thread (``softphone sync --once``); raises the
+        client's errors."""
+        self.cache.ready()
+        runner = self.make_runner()
+        try:
+            return runner.run_once()
+        finally:
+            runner.client.close()
+
+    # ------------------------------------------------------------------ sync thread
+
+    def _run(self) -> None:
+        """Sync thread: a pass, then wait for the timer, a retry delay or a wake-up."""
+        try:
+            self.cache.ready()
+        except Exception as exc:
+            log.exception("The customer cache cannot be opened")
+            self._update(connection=ERROR, message=f"The local cache cannot be opened: {exc}")
+            return
+        last = self.cache.position().result().last_success
+        self._update(cache_disposable=self.cache.disposable,
+                     last_success=datetime.fromtimestamp(last, UTC) if last else None)
+        backoff = Backoff()
+        while not self._stopping.is_set():
+            if self._reset_backoff.is_set():
+                self._reset_backoff.clear()
+                backoff.reset()
+            delay = self._pass(backoff)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def _pass(self, backoff: Backoff) -> float:
+        """Sync thread: one pass; returns seconds until the next one."""
+        interval = float(self._settings["sync.interval_seconds"])
+        self._refresh_counts()
+        try:
+            runner = self.make_runner(self._stopping.is_set)
+        except NotConfigured as exc:
+            connection = DISABLED if not self._settings["crm.url"] else ERROR
+            self._update(connection=connection, message=_sentence(str(exc)))
+            return interval
+        self._update(connection=SYNCING, message="Syncing with the CRM")
+        try:
+            runner.run_once()
+        except CrmUnavailable as exc:
+            delay = backoff.next_delay()
+            log.info("CRM unavailable (%s); retrying in %.0f s", exc, delay)
+            self._update(connection=OFFLINE,
+                         message=f"CRM unreachable, retrying in {delay:.0f} s")
+            return delay
+        except CrmAuthFailed as exc:
+            self._update(connection=ERROR, message=_sentence(str(exc)))
+            return interval
+        except CrmBadResponse as exc:
+            delay = backoff.next_delay()
+            log.warning("Bad answer from the CRM: %s", exc)
+            self._update(connection=ERROR,
+                         message=f"{_sentence(str(exc))}; retrying in {delay:.0f} s")
+            return delay
+        except Exception as exc:
+            log.exception("Sync failed")
+            delay = backoff.next_delay()
+            self._update(connection=ERROR, message=f"Sync failed ({exc}); retrying in "
+                                                   f"{delay:.0f} s")
+            return delay
+        finally:
+            runner.client.close()
+            self._refresh_counts()
+        backoff.reset()
+        self._update(connection=ONLINE, message="Up to date",
+                     last_success=datetime.now(UTC))
+        return interval
+
+    def _progress(self, message: str) -> None:
+        """Sync thread: news from a long pass."""
+        self._update(connection=SYNCING, message=message)
+
+    def _refresh_counts(self) -> None:
+        try:
+            counts = self.cache.counts().result()
+        except Exception:
+            log.exception("Could not count the cache's records")
+            return
+        self._update(customers_cached=counts.customers, outbox_waiting=counts.outbox_waiting,
+                     outbox_needs_attention=counts.outbox_needs_attention)
+
+    def _update(self, **changes: Any) -> None:
+        """Sync thread: change the state and tell the listeners when it differs."""
+        with self._lock:
+            new = replace(self._state, **changes)
+            if new == self._state:
+                return
+            self._state = new
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(new)
+            except Exception:
+                log.exception("A sync state listener failed")
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
