@@ -99,6 +99,8 @@ def _add_crm_commands(commands: Any) -> None:
     import_ = crm_commands.add_parser("import", help="load customers, products and prices")
     import_.add_argument("file", help="a JSON file, or a CSV file of customers")
     import_.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
+    import_.add_argument("--region", default="US",
+                         help="country (ISO 3166 code) of phone numbers written without one")
     token = crm_commands.add_parser("token", help="create an API token and print it")
     token.add_argument("name", help="who the token is for")
     token.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
