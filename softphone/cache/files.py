@@ -61,17 +61,19 @@ def load_key(secret_store: SecretStore) -> CacheKey:
     return CacheKey(key, disposable=False)
 
 
-def cache_files(path: Path) -> list[Path]:
-    """The database, its companions and any copies moved aside. Any thread."""
-    companions = [path.with_name(path.name + suffix) for suffix in COMPANION_SUFFIXES]
-    aside = sorted(path.parent.glob(f"{path.name}{ASIDE_MARK}*")) if path.parent.exists() else []
-    return [path, *companions, *aside]
+def cache_files(path: Path, aside: bool = True) -> list[Path]:
+    """The database, its companions and (with ``aside``) copies moved aside. Any thread."""
+    files = [path, *(path.with_name(path.name + suffix) for suffix in COMPANION_SUFFIXES)]
+    if aside and path.parent.exists():
+        files += sorted(path.parent.glob(f"{path.name}{ASIDE_MARK}*"))
+    return files
 
 
-def delete_cache_files(path: Path) -> int:
-    """Delete the cache, its WAL/SHM and any unreadable copies. Returns how many existed."""
+def delete_cache_files(path: Path, aside: bool = True) -> int:
+    """Delete the cache, its WAL/SHM and (with ``aside``) unreadable copies. Any thread.
+    Returns how many files existed."""
     removed = 0
-    for file in cache_files(path):
+    for file in cache_files(path, aside):
         try:
             file.unlink()
             removed += 1

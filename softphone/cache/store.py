@@ -179,7 +179,7 @@ class CacheStore:
         """Finish queued work and close the file; a disposable cache is deleted."""
         self._worker.close()  # the worker's thread is done with the file after this
         if self.key.disposable:
-            delete_cache_files(self.path)
+            delete_cache_files(self.path, aside=False)
 
     # ------------------------------------------------------------------ feed
 
