@@ -166,6 +166,7 @@ class FaultProxy(_Listener):
         self.hold = False
         self.dropped = 0
         self.forwarded = 0
+        self.held = 0
         self._to_drop = 0
 
     def drop_replies(self, count: int) -> None:
@@ -185,6 +186,7 @@ class FaultProxy(_Listener):
         if request is None:
             return
         if self.hold:
+            self.held += 1
             while not self._stopped.is_set() and conn.recv(65536):
                 pass
             return
