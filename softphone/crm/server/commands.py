@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
-import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
 from sqlalchemy.exc import OperationalError
 
 from softphone.crm.server import importer, store
-from softphone.crm.server.api import create_app
 from softphone.crm.server.database import Database, database_url
 from softphone.errors import UserFacingError
 
@@ -62,36 +57,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Server(uvicorn.Server):
-    """uvicorn that says where it listens once the socket is bound."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            scheme = "https" if self.config.is_ssl else "http"
-            host, port = self.servers[0].sockets[0].getsockname()[:2]
-            print(f"CRM server listening on {scheme}://{host}:{port}", flush=True)
-
-
-def _ignore(_signum: int, _frame: object) -> None:
-    """Main thread: a stop signal seen again after uvicorn already shut down gracefully."""
-
-
 def _serve(args: argparse.Namespace) -> int:
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise UserFacingError("--tls-cert and --tls-key go together")
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.db)
-    config = uvicorn.Config(app, host=args.host, port=args.port, workers=1,
-                            ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
-                            log_config=None, server_header=False)
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again with
-    # the handler it found; with this one the process then ends normally (status 0).
-    signal.signal(signal.SIGTERM, _ignore)
-    signal.signal(signal.SIGINT, _ignore)
-    try:
-        _Server(config).run()
-    finally:
-        app.state.database.close()
-    return 0
+    from softphone.crm.server import serve  # FastAPI and uvicorn only when serving
+
+    return serve.serve(args.db, args.host, args.port, args.tls_cert, args.tls_key)

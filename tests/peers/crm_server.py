@@ -1,0 +1,194 @@
+"""The reference CRM server (``softphone crm serve``) as a real process, for end-to-end tests.
+
+Example::
+
+    with CrmServer(tmp_path / "crm") as crm:
+        crm.import_data({"customers": [...], "products": [...]})
+        with crm.client() as client:
+            client.get("/customers/lookup", params={"phone": "+12125550100"})
+        crm.stop()
+        crm.start()  # the same port and database again
+
+The token is created with ``softphone crm token`` before the first start. The server's
+output, and that of every ``crm`` command run here, goes to ``work_dir/crm-server.log``.
+
+Fixtures (import them into a ``conftest.py`` to use them):
+
+* ``crm_server_factory`` -- function scope; ``make(db_url=None, start=True) -> CrmServer``;
+  every server made is stopped at teardown and its log shown when the test failed.
+* ``crm_server`` -- module scope: one started server on SQLite shared by a module's tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol, Self
+
+import httpx
+import pytest
+
+from tests.peers import procs
+from tests.peers.net import LOOPBACK, free_port, wait_until
+from tests.peers.procs import Peer, tail
+
+REPO = Path(__file__).resolve().parents[2]
+API_PREFIX = "/api/v1"
+IMPORT_HEADER = {"format": "softphone-crm-import", "version": 1}
+
+
+class CrmCommandError(AssertionError):
+    """A ``softphone crm`` command failed; the message has its output."""
+
+
+class CrmServer(Peer):
+    """``softphone crm serve`` on 127.0.0.1:``port`` over the database at ``db_url``."""
+
+    def __init__(self, work_dir: Path, db_url: str | None = None, port: int | None = None
+                 ) -> None:
+        """Prepare (but do not start); the default database is an SQLite file in work_dir."""
+        self.work_dir = Path(work_dir)
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.db_url = db_url or f"sqlite:///{self.work_dir / 'crm.sqlite3'}"
+        self.host = LOOPBACK
+        self.port = port if port is not None else free_port("tcp")
+        self.url = f"http://{self.host}:{self.port}"
+        self.api = self.url + API_PREFIX
+        self.log_path = self.work_dir / "crm-server.log"
+        self.token = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._files = 0
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The ``Authorization`` header with :attr:`token`."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit status of the last server process, None while it runs."""
+        return None if self._proc is None else self._proc.poll()
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on :attr:`api` sending the token."""
+        kwargs.setdefault("timeout", 15.0)
+        return httpx.Client(base_url=self.api, headers=self.headers, **kwargs)
+
+    def command(self, *args: str, check: bool = True, timeout: float = 180.0
+                ) -> subprocess.CompletedProcess[str]:
+        """Run ``softphone crm ARGS --db db_url``; raises CrmCommandError if it fails."""
+        argv = [sys.executable, "-m", "softphone", "crm", *args, "--db", self.db_url]
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                                cwd=REPO)
+        with self.log_path.open("a") as log:
+            log.write(f"$ crm {' '.join(args)}\n{result.stdout}{result.stderr}")
+        if check and result.returncode != 0:
+            raise CrmCommandError(f"crm {' '.join(args)} exited with {result.returncode}:\n"
+                                  f"{result.stdout}{result.stderr}")
+        return result
+
+    def create_token(self, name: str) -> str:
+        """A new API token (``softphone crm token NAME``)."""
+        return self.command("token", name).stdout.strip()
+
+    def import_file(self, path: Path, *options: str, check: bool = True
+                    ) -> subprocess.CompletedProcess[str]:
+        """``softphone crm import PATH OPTIONS``."""
+        return self.command("import", str(path), *options, check=check)
+
+    def import_data(self, data: Mapping[str, Any], check: bool = True
+                    ) -> subprocess.CompletedProcess[str]:
+        """Import ``data``: the import document, ``format`` and ``version`` added if absent."""
+        self._files += 1
+        path = self.work_dir / f"import-{self._files}.json"
+        path.write_text(json.dumps({**IMPORT_HEADER, **data}, default=str))
+        return self.import_file(path, check=check)
+
+    def start(self) -> Self:
+        """Start the server (creating the token first, once) and wait for /health."""
+        if self.running:
+            return self
+        if not self.token:
+            self.token = self.create_token("tests")
+        argv = [sys.executable, "-m", "softphone", "crm", "serve", "--db", self.db_url,
+                "--host", self.host, "--port", str(self.port)]
+        self._proc = procs.start(argv, self.log_path, cwd=REPO)
+        wait_until(self._healthy, timeout=30, interval=0.1,
+                   message=lambda: f"CRM server not up:\n{tail(self.log_path)}")
+        return self
+
+    def _healthy(self) -> bool:
+        assert self._proc is not None
+        if self._proc.poll() is not None:
+            raise AssertionError(f"CRM server exited with {self._proc.returncode}:\n"
+                                 f"{tail(self.log_path)}")
+        try:
+            return httpx.get(f"{self.api}/health", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM, wait, then SIGKILL; safe to call repeatedly."""
+        procs.stop(self._proc, grace=10.0)
+
+    def kill(self) -> None:
+        """SIGKILL the server: a crash, no shutdown of any kind."""
+        if self._proc is not None and self._proc.poll() is None:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+            self._proc.wait(timeout=10)
+        procs.stop(self._proc)
+
+
+class CrmServerFactory(Protocol):
+    """Signature of the ``crm_server_factory`` fixture."""
+
+    def __call__(self, *, db_url: str | None = None, start: bool = True) -> CrmServer: ...
+
+
+def show_log_if_failed(request: pytest.FixtureRequest, failed_before: int,
+                       server: CrmServer) -> None:
+    """Print the tail of ``server``'s log when a test failed since ``failed_before``."""
+    if request.session.testsfailed > failed_before:
+        print(f"\n----- CRM server log ({server.log_path}) -----\n{tail(server.log_path, 60)}")
+
+
+@pytest.fixture
+def crm_server_factory(tmp_path: Path, request: pytest.FixtureRequest
+                       ) -> Iterator[CrmServerFactory]:
+    """Factory of CRM servers, each in its own directory; all stopped at teardown."""
+    made: list[CrmServer] = []
+    failed_before = request.session.testsfailed
+
+    def make(*, db_url: str | None = None, start: bool = True) -> CrmServer:
+        server = CrmServer(tmp_path / f"crm-{len(made) + 1}", db_url=db_url)
+        made.append(server)
+        return server.start() if start else server
+
+    try:
+        yield make
+    finally:
+        for server in made:
+            server.stop()
+            show_log_if_failed(request, failed_before, server)
+
+
+@pytest.fixture(scope="module")
+def crm_server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+               ) -> Iterator[CrmServer]:
+    """One started CRM server on SQLite for all tests of a module."""
+    failed_before = request.session.testsfailed
+    server = CrmServer(tmp_path_factory.mktemp("crm"))
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        show_log_if_failed(request, failed_before, server)
