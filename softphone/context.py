@@ -1,8 +1,9 @@
 """Everything one running app owns, assembled without Qt.
 
 ``AppContext`` ties together the profile, the layered settings, logging, the database
-worker, the call history, the keyring and the phone. The GUI builds one at start-up
-and closes it at exit; tests build their own. Runs on the main thread.
+worker, the call history, the keyring, the phone and the CRM sync service. The GUI
+builds one at start-up and closes it at exit; tests build their own. Runs on the main
+thread.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from softphone import logs
 from softphone.paths import Profile, system_settings_file
@@ -18,6 +20,7 @@ from softphone.secrets import SIP_ACCOUNT, SecretStore
 from softphone.settings import Settings
 from softphone.storage.database import DatabaseWorker
 from softphone.storage.history import CallHistory
+from softphone.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ class AppContext:
     phone: Phone
     password_prompt: PasswordPrompt | None = None
     keyring_available: bool = field(default=True)
+    sync: SyncService | None = None
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -55,7 +59,14 @@ class AppContext:
         )
         context = cls(profile, settings, secrets, database, history, phone, password_prompt)
         context.keyring_available = secrets.available()
+        context.sync = SyncService(profile, settings, secrets)
         return context
+
+    def status(self) -> dict[str, Any]:
+        """``softphone status --json``: the phone's state and the CRM sync's."""
+        status = self.phone.status()
+        status["sync"] = self.sync.state().as_json() if self.sync else None
+        return status
 
     def sip_password(self) -> str | None:
         """The SIP password from the keyring, or asked for when there is none.
@@ -79,4 +90,6 @@ class AppContext:
 
     def close(self) -> None:
         self.phone.stop()
+        if self.sync is not None:
+            self.sync.stop()
         self.database.close()

@@ -79,12 +79,22 @@ def _pipe_exchange(name: str, payload: bytes) -> bytes:
 
 
 def handle_request(
-    raw: bytes, phone: Any, show_window: Callable[[], None], reload_settings: Callable[[], None]
+    raw: bytes,
+    phone: Any,
+    show_window: Callable[[], None],
+    reload_settings: Callable[[], None],
+    status: Callable[[], dict[str, Any]] | None = None,
 ) -> bytes:
-    """Answer one request line. Runs on the GUI thread (called by the control server)."""
+    """Answer one request line. Runs on the GUI thread (called by the control server).
+
+    ``status`` gives the whole app's state (default: the phone's alone).
+    """
     try:
         request = _parse_request(raw)
-        result = _dispatch(request, phone, show_window, reload_settings)
+        if request["command"] == "status" and status is not None:
+            result = status()
+        else:
+            result = _dispatch(request, phone, show_window, reload_settings)
         answer: dict[str, Any] = {"ok": True, "result": result}
     except UserFacingError as exc:
         answer = {"ok": False, "error": str(exc)}

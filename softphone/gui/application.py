@@ -30,7 +30,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from softphone import __version__, control
+from softphone import __version__, control, protocol
 from softphone.context import AppContext, PasswordPrompt
 from softphone.errors import UserFacingError
 from softphone.gui import resources
@@ -38,7 +38,9 @@ from softphone.gui.actions import CallActions
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.errors_dialog import ErrorReporter, ExceptHook, install_excepthook
 from softphone.gui.incoming import IncomingCallManager
+from softphone.gui.ipc import ControlServer
 from softphone.gui.main_window import MainWindow
+from softphone.gui.sync_status import SyncBridge, SyncIndicator
 from softphone.gui.tray import TrayController
 from softphone.paths import Profile
 from softphone.secrets import SIP_ACCOUNT
@@ -144,29 +146,38 @@ class SoftphoneGui(QObject):
         self.window.quit_requested.connect(self.quit)
         self.window.password_requested.connect(self.enter_password)
         self._previous_hook: ExceptHook | None = install_excepthook(self.reporter)
+        self.sync_indicator = SyncIndicator(self.window)
+        self.window.statusBar().addPermanentWidget(self.sync_indicator)
+        self.sync_bridge: SyncBridge | None = None
+        if context.sync is not None:
+            self.sync_bridge = SyncBridge(context.sync, self)
+            self.sync_bridge.state_changed.connect(self.sync_indicator.show_state)
+            self.sync_indicator.show_state(context.sync.state())
+            self.bridge.registration_changed.connect(self._sync_when_back_online)
+        self._registered = False
         self.control_server = self._start_control_server()
         self._closed = False
 
     # ------------------------------------------------------------------ single instance
 
-    def _start_control_server(self) -> QObject | None:
-        # ==== Single-instance control server (softphone.gui.ipc, written by the lead) ====
+    def _start_control_server(self) -> ControlServer:
         # Requests from `softphone dial/answer/hangup/status/show` arrive here on the GUI
         # thread. CallActions stands in for Phone so that dialling or answering from the
         # command line holds the current call first, like the buttons do.
-        try:
-            from softphone.gui.ipc import ControlServer
-        except ImportError:
-            log.warning("No control server: softphone.gui.ipc is missing")
-            return None
         name = control.server_name(self.context.profile)
 
         def handle(raw: bytes) -> bytes:
             return control.handle_request(raw, self.call_actions, self.show_window,
-                                          self.reload_settings)
+                                          self.reload_settings, self.context.status)
 
         return ControlServer(name, handle, self)
-        # ==== end of control server ====
+
+    def _sync_when_back_online(self, event: protocol.RegistrationChanged) -> None:
+        """Registered again after a failure: the network is back, so sync at once."""
+        registered = event.state == "registered"
+        if registered and not self._registered and self.context.sync is not None:
+            self.context.sync.sync_now()
+        self._registered = registered
 
     def show_window(self) -> None:
         show_and_raise(self.window)
@@ -181,6 +192,8 @@ class SoftphoneGui(QObject):
         """Ask for the password if needed, show the window, start the engine."""
         self._ask_password_if_needed()
         self.window.show()
+        if self.context.sync is not None:
+            self.context.sync.start()
         try:
             self.context.phone.start()
         except OSError as exc:
@@ -227,8 +240,7 @@ class SoftphoneGui(QObject):
         self._closed = True
         self.bridge.close()
         self.tray.hide()
-        if self.control_server is not None and hasattr(self.control_server, "close"):
-            self.control_server.close()
+        self.control_server.close()
         if self._previous_hook is not None:
             sys.excepthook = self._previous_hook
         self.context.close()
