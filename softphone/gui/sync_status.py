@@ -36,27 +36,40 @@ class SyncBridge(QObject):
         service.add_listener(self.state_changed.emit)
 
 
-def describe_sync(state: SyncState, now: datetime | None = None) -> str:
-    """One line for the agent, e.g. "CRM offline · 2 records waiting to be sent"."""
+def describe_sync(state: SyncState) -> str:
+    """A short line for the status bar, e.g. "CRM offline · 2 to send"."""
     headline = {
         "online": tr("CRM online"),
-        "syncing": tr("CRM: updating customer data…"),
+        "syncing": tr("CRM: updating…"),
         "offline": tr("CRM offline"),
         "error": tr("CRM problem"),
-        "disabled": tr("No CRM configured"),
+        "disabled": tr("No CRM"),
     }.get(state.connection, state.connection)
     parts = [headline]
-    if state.message and state.connection in ("offline", "error"):
-        parts.append(state.message[:200])  # server text is untrusted: bounded
-    if state.last_success is not None:
-        parts.append(tr("updated {when}").format(when=_when(state.last_success, now)))
     if state.outbox_waiting:
-        parts.append(tr("{n} waiting to be sent").format(n=state.outbox_waiting))
+        parts.append(tr("{n} to send").format(n=state.outbox_waiting))
     if state.outbox_needs_attention:
         parts.append(tr("{n} need attention").format(n=state.outbox_needs_attention))
     if state.cache_disposable:
-        parts.append(tr("no keyring: customer data is kept only while the app runs"))
+        parts.append(tr("not kept"))
     return " · ".join(parts)
+
+
+def explain_sync(state: SyncState, now: datetime | None = None) -> str:
+    """The details, one per line, for the tooltip."""
+    lines = []
+    if state.message:
+        lines.append(one_line(state.message)[:200])  # server text is untrusted: bounded
+    if state.last_success is not None:
+        lines.append(tr("Last update: {when}").format(when=_when(state.last_success, now)))
+    lines.append(tr("Customers on this computer: {n}").format(n=state.customers_cached))
+    if state.outbox_waiting:
+        lines.append(tr("Records waiting to be sent: {n}").format(n=state.outbox_waiting))
+    if state.outbox_needs_attention:
+        lines.append(tr("Records the CRM refused: {n}").format(n=state.outbox_needs_attention))
+    if state.cache_disposable:
+        lines.append(tr("No keyring: customer data is kept only while the app runs."))
+    return "\n".join(lines)
 
 
 def _when(moment: datetime, now: datetime | None) -> str:
@@ -77,10 +90,9 @@ class SyncIndicator(QLabel):
         self.setAccessibleName(tr("CRM connection"))
 
     def show_state(self, state: SyncState) -> None:
-        text = one_line(describe_sync(state))
-        self.setText(text)
+        self.setText(describe_sync(state))
         self.setProperty("level", LEVELS.get(state.connection, "idle"))
-        self.setToolTip(plain_tooltip(text))
+        self.setToolTip(plain_tooltip(explain_sync(state)))
         # Re-polish so the stylesheet sees the new property.
         self.style().unpolish(self)
         self.style().polish(self)
