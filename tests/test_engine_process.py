@@ -17,12 +17,18 @@ from typing import Any
 import pytest
 
 from softphone import protocol as P
-from tests.peers.audio import dominant_frequency
+from tests.peers.audio import (
+    bursts,
+    dominant_frequency,
+    peak_frequency,
+    read_partial_wav,
+    tone_envelope,
+)
 from tests.peers.baresip import Baresip
 from tests.peers.engine import Agent, EngineProcess, start_agent, stop_agent
 from tests.peers.kamailio import Kamailio
 from tests.peers.net import free_port, wait_until
-from tests.peers.pulse import PulseAudio
+from tests.peers.pulse import PulseAudio, Recording
 
 pytestmark = pytest.mark.peers
 
@@ -30,6 +36,9 @@ pytestmark = pytest.mark.peers
 # Frequencies far apart from each other and from the ringtone's 400/450 Hz.
 MIC_TONE_HZ = 700.0
 CUSTOMER_TONE_HZ = 1200.0
+RINGBACK_HZ = 425.0
+BLOCK_SECONDS = 0.05
+TONE_ON = 0.03  # amplitude (of full scale) above which a tone counts as playing
 
 
 @pytest.fixture
@@ -197,6 +206,104 @@ def test_outgoing_call_hold_resume_and_mute(agent: Agent, baresip_factory: Any) 
     engine.send(P.Hangup("out-1"))
     engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
     target.wait_call_closed()
+
+
+def _tone_blocks(path: Path, freq_hz: float, start: float, end: float | None = None) -> Any:
+    """Per-block amplitude of ``freq_hz`` in a recording still being written."""
+    samples, rate = read_partial_wav(path)
+    last = samples.size if end is None else round(end * rate)
+    return tone_envelope(samples[round(start * rate) : last], rate, freq_hz, BLOCK_SECONDS)
+
+
+def _ringback_blocks(path: Path, start: float) -> int:
+    """How many blocks after ``start`` carry the ringback tone."""
+    return int((_tone_blocks(path, RINGBACK_HZ, start) > TONE_ON).sum())
+
+
+def _cadence(envelope: Any) -> list[tuple[float, float]]:
+    """``(start, length)`` of each burst, bridging dropouts of a loaded machine."""
+    merged: list[tuple[float, float]] = []
+    for start, length in bursts(envelope, TONE_ON, BLOCK_SECONDS):
+        if merged and start - sum(merged[-1]) < 0.5:
+            merged[-1] = (merged[-1][0], start + length - merged[-1][0])
+        else:
+            merged.append((start, length))
+    return merged
+
+
+def _ringing_outgoing_call(
+    agent: Agent, callee: Baresip, call_id: str, headset: Recording
+) -> float:
+    """Dial ``callee``; return where the headset recording was when 180 Ringing came."""
+    agent.engine.send(P.Dial(call_id, callee.user))
+    agent.engine.wait(P.CallStateChanged, lambda e: e.state == "early" and e.code == 180)
+    rang_at = headset.seconds()
+    callee.wait_incoming_call()
+    return max(0.0, rang_at - 0.2)  # the recorder's own buffering
+
+
+def test_outgoing_call_hears_ringback_until_the_far_end_answers(
+    agent: Agent, pulse: PulseAudio, baresip_factory: Any, tone_wav: Any, tmp_path: Path
+) -> None:
+    engine = agent.engine
+    agent.register()
+    callee = baresip_factory("second", tone_wav=tone_wav(CUSTOMER_TONE_HZ))
+    headset = pulse.record("headset.monitor", tmp_path / "headset.wav")
+    headset.wait_seconds(0.2)
+
+    rang_at = _ringing_outgoing_call(agent, callee, "out-1", headset)
+    # 1 s on, 4 s off: answer once the second burst has begun, so the answer cuts it.
+    wait_until(
+        lambda: _ringback_blocks(headset.path, rang_at + 4.0) > 0,
+        15, message="the second ringback burst did not come",
+    )  # fmt: skip
+    callee.answer()
+    engine.wait(P.CallStateChanged, lambda e: e.state == "confirmed")
+    engine.wait(P.MediaStateChanged, lambda e: e.active)
+    answered_at = headset.seconds()
+    headset.wait_seconds(answered_at + 2.0)
+    headset.stop()
+
+    ringing = _tone_blocks(headset.path, RINGBACK_HZ, rang_at, answered_at)
+    (first_start, first_length), (second_start, _) = _cadence(ringing)[:2]
+    # The first burst may lose its start while the speaker stream opens; the gap may not.
+    assert 0.5 <= first_length <= 1.2
+    assert second_start - (first_start + first_length) == pytest.approx(4.0, abs=0.3)
+    samples, rate = read_partial_wav(headset.path)
+    first = round((rang_at + first_start) * rate)
+    burst = samples[first : first + round(first_length * rate)]
+    assert peak_frequency(burst, rate) == pytest.approx(RINGBACK_HZ, abs=15)
+    # Stopped by the answer (plus the speaker path's delay), not by the cadence.
+    after = _tone_blocks(headset.path, RINGBACK_HZ, answered_at + 0.3)
+    assert after.max() < TONE_ON
+    far_end = _tone_blocks(headset.path, CUSTOMER_TONE_HZ, answered_at + 0.5)
+    assert far_end.mean() > TONE_ON
+
+    engine.send(P.Hangup("out-1"))
+    engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
+    callee.wait_call_closed()
+
+
+def test_ringback_stops_when_the_far_end_declines(
+    agent: Agent, pulse: PulseAudio, baresip_factory: Any, tmp_path: Path
+) -> None:
+    engine = agent.engine
+    agent.register()
+    callee = baresip_factory("second")
+    headset = pulse.record("headset.monitor", tmp_path / "headset.wav")
+    headset.wait_seconds(0.2)
+
+    rang_at = _ringing_outgoing_call(agent, callee, "out-1", headset)
+    wait_until(
+        lambda: _ringback_blocks(headset.path, rang_at) >= 4,
+        15, message="no ringback tone",
+    )  # fmt: skip
+    callee.hangup()
+    ended = engine.wait(P.CallStateChanged, lambda e: e.state == "disconnected")
+    assert ended.code >= 400
+    ended_at = headset.seconds()
+    headset.wait_seconds(ended_at + 1.0)
+    assert _tone_blocks(headset.path, RINGBACK_HZ, ended_at + 0.3).max() < TONE_ON
 
 
 def test_dial_rejects_junk_with_words_for_the_agent(agent: Agent) -> None:

@@ -90,6 +90,7 @@ class PhoneCall(pj.Call):  # type: ignore[misc]
         self.audio = AudioState(active=False, local_hold=False, remote_hold=False, slot=-1)
         self.connected_slot = -1
         self.answer_at: float | None = None
+        self.alerting = False  # outgoing: the far end said 180 Ringing
         self.transferring = False
         self.pending_hold: bool | None = None  # hold (True) / resume (False) to retry
         self.pending_since = 0.0

@@ -20,6 +20,7 @@ from softphone.engine.audio import AudioBridgePort, SoundCard
 from softphone.engine.calls import AudioState, PhoneCall, media_state, pjsip_state_name
 from softphone.engine.identity import party_from_value, remote_party_from_message
 from softphone.engine.report import EventSink
+from softphone.engine.ringback import RINGING_CODE, Ringback, wants_ringback
 from softphone.engine.ringer import Ringer
 from softphone.engine.sip import (
     PhoneAccount,
@@ -73,6 +74,7 @@ class Phone:
         self.port: AudioBridgePort | None = None
         self.sound: SoundCard | None = None
         self.ringer: Ringer | None = None
+        self.ringback: Ringback | None = None
         self.requested_devices = SetDevices()
         self._device_choice: tuple[int | None, int | None, int | None] = (None, None, None)
         self.muted = False
@@ -102,6 +104,7 @@ class Phone:
         )
         self.port.create()
         self.ringer = Ringer(config.ringtone_path)
+        self.ringback = Ringback(config.sample_rate)
         self.emit(Configured(stack.sip_port))
         self.apply_devices()
 
@@ -119,6 +122,9 @@ class Phone:
             poll(0.05)
         self.calls.clear()
         self._graveyard.clear()
+        if self.ringback is not None:
+            self.ringback.close()
+            self.ringback = None
         poll(0.2)  # let the bridge finish removing call ports before ours is freed
         self.port = None
         if self.account is not None:
@@ -358,7 +364,10 @@ class Phone:
         """pjsua callback: the INVITE session changed state."""
         ci = call.getInfo()
         name = pjsip_state_name(ci.state)
+        if name == "early" and int(ci.lastStatusCode) == RINGING_CODE:
+            call.alerting = True  # pjsua reports each provisional response, 180 after 183 too
         if name is None or name == call.state:
+            self._update_ringback()
             return
         call.state = name
         if call.direction == "outgoing" and name in ("early", "confirmed"):
@@ -370,6 +379,7 @@ class Phone:
         if name == "disconnected":
             self._finish(call)
         self._update_ringer()
+        self._update_ringback()
 
     def _finish(self, call: PhoneCall) -> None:
         """Forget a disconnected call; the wrapper is dropped on the next loop turn."""
@@ -398,6 +408,7 @@ class Phone:
                         call.call_id, state.active, state.local_hold, state.remote_hold
                     )
                 )
+        self._update_ringback()  # early media replaces our ringback at once
         self._update_sound_card()
 
     def _connect_audio(self, call: PhoneCall, state: AudioState) -> None:
@@ -443,7 +454,9 @@ class Phone:
         sound = self.sound
         if sound is None:
             return
-        needed = any(c.connected_slot >= 0 for c in self.calls.values())
+        needed = self._ringback_wanted() or any(
+            c.connected_slot >= 0 for c in self.calls.values()
+        )
         if needed and not sound.running:
             self._open_sound_card()
         elif not needed and sound.running:
@@ -470,6 +483,25 @@ class Phone:
                 self.emit(EngineError("environment", problem))
         elif not ringing and ringer.ringing:
             ringer.stop()
+
+    def _ringback_wanted(self) -> bool:
+        return self.ringback is not None and any(wants_ringback(c) for c in self.calls.values())
+
+    def _update_ringback(self) -> None:
+        """Play the ringback tone while an outgoing call rings without early media."""
+        ringback, port = self.ringback, self.port
+        if ringback is None or port is None:
+            return
+        self._update_sound_card()  # the speaker opens first, so the cadence starts whole
+        wanted = self._ringback_wanted()
+        if wanted and not ringback.playing:
+            try:
+                ringback.start(port)
+            except pj.Error as exc:
+                log.warning("ringback tone: %s", exc.info())
+                self.emit(EngineError("environment", "The ringback tone cannot be played."))
+        elif not wanted and ringback.playing:
+            ringback.stop()
 
     # ----------------------------------------------------------------- devices
 

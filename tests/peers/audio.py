@@ -133,3 +133,62 @@ def wav_seconds_written(path: Path | str) -> float:
     channels = int.from_bytes(head[22:24], "little") or 1
     rate = int.from_bytes(head[24:28], "little") or 1
     return max(0, size - 44) / (2.0 * channels * rate)
+
+
+def read_partial_wav(path: Path | str) -> tuple[npt.NDArray[np.float64], int]:
+    """``(samples, rate)`` of a mono 16-bit WAV that may still be being written.
+
+    Like :func:`wav_seconds_written`, trusts the file size rather than the header's
+    sizes, which writers fill in only when they close the file.
+    """
+    with open(path, "rb") as src:
+        data = src.read()
+    chunk = data.find(b"data", 12, 512)
+    if len(data) < 44 or data[:4] != b"RIFF" or chunk < 0:
+        return np.zeros(0), 16000
+    rate = int.from_bytes(data[24:28], "little") or 16000
+    start = chunk + 8
+    usable = (len(data) - start) // 2 * 2
+    samples = np.frombuffer(data[start : start + usable], "<i2").astype(np.float64) / 32768.0
+    return samples, rate
+
+
+def tone_envelope(
+    samples: npt.NDArray[np.float64], rate: int, freq_hz: float, block_seconds: float = 0.05
+) -> npt.NDArray[np.float64]:
+    """Amplitude (0..1 of full scale) of the ``freq_hz`` component in each block.
+
+    Blocks are ``block_seconds`` long and Hann-windowed, so a strong tone a few hundred
+    Hz away adds well under 1 % of its own amplitude.
+    """
+    size = max(16, round(block_seconds * rate))
+    count = samples.size // size
+    if count == 0:
+        return np.zeros(0)
+    blocks = samples[: count * size].reshape(count, size)
+    window = np.hanning(size)
+    probe = window * np.exp(-2j * np.pi * freq_hz * np.arange(size) / rate)
+    return np.asarray(2.0 * np.abs(blocks @ probe) / window.sum(), dtype=np.float64)
+
+
+def peak_frequency(samples: npt.NDArray[np.float64], rate: int) -> float:
+    """Frequency in Hz of the strongest spectral peak of ``samples`` (0.0 if too short)."""
+    if samples.size < 16:
+        return 0.0
+    windowed = (samples - samples.mean()) * np.hanning(samples.size)
+    spectrum = np.abs(np.fft.rfft(windowed))
+    spectrum[0] = 0.0
+    return float(int(np.argmax(spectrum)) * rate / samples.size)
+
+
+def bursts(
+    envelope: npt.NDArray[np.float64], threshold: float, block_seconds: float
+) -> list[tuple[float, float]]:
+    """``(start, length)`` in seconds of each run of blocks above ``threshold``."""
+    loud = np.concatenate(([False], envelope > threshold, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(loud))
+    starts, ends = edges[::2], edges[1::2]
+    return [
+        (float(s) * block_seconds, float(e - s) * block_seconds)
+        for s, e in zip(starts, ends, strict=True)
+    ]
