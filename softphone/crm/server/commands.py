@@ -50,9 +50,11 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+    now = datetime.now(UTC)
+    # The whole file is checked before the database is even opened.
+    data = importer.read_file(Path(args.file), args.region, now)
     with _database(args.db) as database:
-        summary = importer.import_file(database, path, args.region)
+        summary = importer.apply(database, data, now)
     print(summary.describe())
     return 0
 

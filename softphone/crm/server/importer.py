@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,14 +113,11 @@ class _Problems:
                               + "\n".join(shown))
 
 
-def import_file(database: Database, path: Path, region: str) -> Summary:
-    """Check and load ``path`` (``.csv``: customers; otherwise JSON) into ``database``."""
-    now = datetime.now(UTC)
+def read_file(path: Path, region: str, now: datetime) -> ImportData:
+    """``path`` checked (``.csv``: customers; otherwise JSON); records stamped ``now``."""
     if path.suffix.lower() == ".csv":
-        data = read_csv(path, region, now)
-    else:
-        data = read_json(path, region, now)
-    return apply(database, data, now)
+        return read_csv(path, region, now)
+    return read_json(path, region, now)
 
 
 # ------------------------------------------------------------------------------ reading

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,6 @@ from softphone.crm.server.models import (
     CallLogRow,
     CustomerRow,
     OrderRow,
-    PriceRow,
-    ProductRow,
 )
 
 CENT = Decimal("0.01")
@@ -96,19 +94,6 @@ def change_model(row: CustomerRow) -> schema.Change:
     if row.deleted:
         return schema.Change(id=row.id, deleted=True)
     return schema.Change(id=row.id, customer=customer_model(row))
-
-
-def product_model(row: ProductRow, prices: Iterable[PriceRow]) -> schema.Product:
-    return schema.Product(
-        sku=row.sku,
-        name=row.name,
-        unit=row.unit,
-        stock=row.stock,
-        is_new=row.is_new,
-        is_special=row.is_special,
-        prices={price.column_id: price.price for price in prices},
-        updated_at=row.updated_at,
-    )
 
 
 def order_number(order_id: int) -> str:
