@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from softphone.crm import schema
 from tests.crm import sample
 from tests.peers.crm_server import CrmServer
 
@@ -173,6 +174,14 @@ def test_invalid_orders_name_each_wrong_field(client: httpx.Client) -> None:
     fields = assert_error(post_order(client, "bad-refs", unknown), 422, "invalid")
     assert set(fields) == {"customer_id", "lines.1.sku"}
     assert client.get("/customers/C-NOBODY/orders").status_code == 404
+
+
+def test_an_order_with_hundreds_of_wrong_lines_still_gets_a_valid_error(
+        client: httpx.Client) -> None:
+    lines = [(f"NO-{n}", 1, "1.00") for n in range(300)]
+    response = post_order(client, "many-bad", sample.order("C-ANNA", *lines))
+    error = schema.ErrorBody.model_validate(response.json())
+    assert response.status_code == 422 and "lines.0.sku" in error.fields
 
 
 @pytest.mark.parametrize("path", ["/products", "/price-lists"])

@@ -31,6 +31,7 @@ LOOKUP_REGION = "US"
 _LOCATIONS = ("body", "query", "path", "header", "cookie")
 _CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict",
           422: "invalid"}
+_MAX_FIELDS, _MAX_PATH, _MAX_TEXT = 200, 200, 4000  # ErrorBody's bounds
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": schema.ErrorBody} for status in (400, 401, 404, 409, 422)
 }
@@ -197,8 +198,16 @@ def create_call_log(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
 # ------------------------------------------------------------------------------ errors
 def _error(status: int, code: str, message: str, fields: dict[str, str] | None = None,
            headers: dict[str, str] | None = None) -> JSONResponse:
-    body = schema.ErrorBody(code=code, message=message, fields=fields or {})
+    # Within ErrorBody's bounds however many fields are wrong (an order has 500 lines).
+    shown = dict(list((fields or {}).items())[:_MAX_FIELDS])
+    body = schema.ErrorBody(
+        code=code, message=_clip(message, _MAX_TEXT),
+        fields={_clip(path, _MAX_PATH): _clip(text, _MAX_TEXT) for path, text in shown.items()})
     return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _field_path(location: tuple[Any, ...]) -> str:

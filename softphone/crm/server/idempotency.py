@@ -21,7 +21,7 @@ from softphone.crm.server.errors import ApiError
 from softphone.crm.server.models import IdempotencyRecord
 from softphone.crm.server.store import sha256_hex
 
-KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable ASCII, no spaces
+KEY_PATTERN = re.compile(r"^[\x20-\x7e]{1,128}$")  # printable ASCII
 
 
 @dataclass(frozen=True)
