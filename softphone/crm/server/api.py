@@ -32,9 +32,12 @@ _LOCATIONS = ("body", "query", "path", "header", "cookie")
 _CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict",
           422: "invalid"}
 _MAX_FIELDS, _MAX_PATH, _MAX_TEXT = 200, 200, 4000  # ErrorBody's bounds
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": schema.ErrorBody} for status in (400, 401, 404, 409, 422)
-}
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: these statuses answer with an ErrorBody."""
+    return {status: {"model": schema.ErrorBody} for status in statuses}
+
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `softphone crm token`")
 
@@ -73,7 +76,9 @@ RecentLimit = Annotated[int, Query(ge=1, le=schema.MAX_RECENT)]
 
 public = APIRouter(prefix=schema.API_PREFIX)
 api = APIRouter(prefix=schema.API_PREFIX, dependencies=[Depends(_token_id)],
-                responses=_ERRORS)
+                responses=_errors(401, 422))
+_UNKNOWN = _errors(404)
+_WRITE_ERRORS = _errors(400, 409)
 
 
 @public.get("/health")
@@ -96,7 +101,7 @@ def _not_found(customer_id: str) -> ApiError:
     return ApiError(404, "not_found", f"no customer with id {customer_id!r}")
 
 
-@api.get("/customers/{customer_id}")
+@api.get("/customers/{customer_id}", responses=_UNKNOWN)
 def get_customer(db: DatabaseDep, customer_id: str) -> schema.Customer:
     with db.read() as session:
         row = store.live_customer(session, customer_id)
@@ -105,7 +110,7 @@ def get_customer(db: DatabaseDep, customer_id: str) -> schema.Customer:
         return records.customer_model(row)
 
 
-@api.get("/customers/{customer_id}/orders")
+@api.get("/customers/{customer_id}/orders", responses=_UNKNOWN)
 def customer_orders(db: DatabaseDep, customer_id: str, limit: RecentLimit = 20
                     ) -> schema.OrderList:
     with db.read() as session:
@@ -114,7 +119,7 @@ def customer_orders(db: DatabaseDep, customer_id: str, limit: RecentLimit = 20
         return schema.OrderList(orders=store.recent_orders(session, customer_id, limit))
 
 
-@api.get("/customers/{customer_id}/calls")
+@api.get("/customers/{customer_id}/calls", responses=_UNKNOWN)
 def customer_calls(db: DatabaseDep, customer_id: str, limit: RecentLimit = 20
                    ) -> schema.CallLogList:
     with db.read() as session:
@@ -177,7 +182,8 @@ def _created(outcome: idempotency.Outcome) -> Response:
                     headers=headers)
 
 
-@api.post("/orders", status_code=201, response_model=schema.Order)
+@api.post("/orders", status_code=201, response_model=schema.Order,
+          responses=_WRITE_ERRORS)
 def create_order(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
                  order: schema.OrderCreate) -> Response:
     outcome = idempotency.perform_once(
@@ -186,7 +192,8 @@ def create_order(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
     return _created(outcome)
 
 
-@api.post("/call-logs", status_code=201, response_model=schema.CallLog)
+@api.post("/call-logs", status_code=201, response_model=schema.CallLog,
+          responses=_WRITE_ERRORS)
 def create_call_log(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
                     call: schema.CallLogCreate) -> Response:
     outcome = idempotency.perform_once(

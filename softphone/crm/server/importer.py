@@ -273,6 +273,7 @@ def apply(database: Database, data: ImportData, now: datetime) -> Summary:
     """Write ``data`` in one transaction: all of it, or nothing."""
     summary = Summary()
     with database.write() as session:
+        store.lock_change_feed(session)
         if data.price_lists is not None:
             _replace_price_lists(session, data.price_lists)
             summary.price_lists = True

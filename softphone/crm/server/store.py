@@ -117,6 +117,15 @@ def reserve_change_seqs(session: Session, count: int) -> int:
     return end - count + 1
 
 
+def lock_change_feed(session: Session) -> None:
+    """Hold the change counter's row lock until the transaction ends (see above).
+
+    An import takes it first, so that what it reads (which customers exist, their data)
+    cannot be changed by another import before it commits.
+    """
+    session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1).with_for_update())
+
+
 def changes_after(session: Session, cursor: int, limit: int) -> schema.ChangePage:
     """Up to ``limit`` customers changed after ``cursor``, in the order they changed."""
     rows = list(session.scalars(
