@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from tests.crm import sample
 from tests.peers.crm_server import CrmServerFactory
+from tests.peers.tls import TestCA
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,3 +45,15 @@ def test_serve_refuses_a_certificate_without_its_key(crm_server_factory: CrmServ
     result = crm.command("serve", "--port", str(crm.port), "--tls-cert", "cert.pem",
                          check=False)
     assert result.returncode != 0 and "--tls-key" in result.stderr
+
+
+def test_serves_https_with_the_given_certificate(crm_server_factory: CrmServerFactory,
+                                                 tmp_path: Path) -> None:
+    ca = TestCA.create(tmp_path / "ca")
+    crm = crm_server_factory(tls=ca.issue(tmp_path / "server", ips=["127.0.0.1"]))
+    assert crm.url.startswith("https://")
+    assert f"CRM server listening on {crm.url}" in crm.log_path.read_text()
+    with crm.client() as client:
+        assert client.get("/changes").status_code == 200
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{crm.api}/health", timeout=5)  # not trusted without the test CA

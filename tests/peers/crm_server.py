@@ -14,7 +14,8 @@ output, and that of every ``crm`` command run here, goes to ``work_dir/crm-serve
 
 Fixtures (import them into a ``conftest.py`` to use them):
 
-* ``crm_server_factory`` -- function scope; ``make(db_url=None, start=True) -> CrmServer``;
+* ``crm_server_factory`` -- function scope;
+  ``make(db_url=None, start=True, tls=None) -> CrmServer``;
   every server made is stopped at teardown and its log shown when the test failed.
 * ``crm_server`` -- module scope: one started server on SQLite shared by a module's tests.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -36,6 +38,7 @@ import pytest
 from tests.peers import procs
 from tests.peers.net import LOOPBACK, free_port, wait_until
 from tests.peers.procs import Peer, tail
+from tests.peers.tls import ServerCert
 
 REPO = Path(__file__).resolve().parents[2]
 API_PREFIX = "/api/v1"
@@ -49,15 +52,22 @@ class CrmCommandError(AssertionError):
 class CrmServer(Peer):
     """``softphone crm serve`` on 127.0.0.1:``port`` over the database at ``db_url``."""
 
-    def __init__(self, work_dir: Path, db_url: str | None = None, port: int | None = None
-                 ) -> None:
-        """Prepare (but do not start); the default database is an SQLite file in work_dir."""
+    def __init__(self, work_dir: Path, db_url: str | None = None, port: int | None = None,
+                 tls: ServerCert | None = None) -> None:
+        """Prepare (but do not start); the default database is an SQLite file in work_dir.
+
+        With ``tls`` (see :mod:`tests.peers.tls`) it serves HTTPS, and :attr:`verify`
+        trusts the certificate's CA.
+        """
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = db_url or f"sqlite:///{self.work_dir / 'crm.sqlite3'}"
         self.host = LOOPBACK
         self.port = port if port is not None else free_port("tcp")
-        self.url = f"http://{self.host}:{self.port}"
+        self.tls = tls
+        self.verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(tls.ca_path)) if tls is not None else True)
+        self.url = f"{'https' if tls else 'http'}://{self.host}:{self.port}"
         self.api = self.url + API_PREFIX
         self.log_path = self.work_dir / "crm-server.log"
         self.token = ""
@@ -81,6 +91,7 @@ class CrmServer(Peer):
     def client(self, **kwargs: Any) -> httpx.Client:
         """An ``httpx.Client`` on :attr:`api` sending the token."""
         kwargs.setdefault("timeout", 15.0)
+        kwargs.setdefault("verify", self.verify)
         return httpx.Client(base_url=self.api, headers=self.headers, **kwargs)
 
     def command(self, *args: str, check: bool = True, timeout: float = 180.0
@@ -121,6 +132,8 @@ class CrmServer(Peer):
             self.token = self.create_token("tests")
         argv = [sys.executable, "-m", "softphone", "crm", "serve", "--db", self.db_url,
                 "--host", self.host, "--port", str(self.port)]
+        if self.tls is not None:
+            argv += ["--tls-cert", str(self.tls.cert_path), "--tls-key", str(self.tls.key_path)]
         self._proc = procs.start(argv, self.log_path, cwd=REPO)
         wait_until(self._healthy, timeout=30, interval=0.1,
                    message=lambda: f"CRM server not up:\n{tail(self.log_path)}")
@@ -132,7 +145,8 @@ class CrmServer(Peer):
             raise AssertionError(f"CRM server exited with {self._proc.returncode}:\n"
                                  f"{tail(self.log_path)}")
         try:
-            return httpx.get(f"{self.api}/health", timeout=1.0).status_code == 200
+            response = httpx.get(f"{self.api}/health", timeout=1.0, verify=self.verify)
+            return response.status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -151,7 +165,8 @@ class CrmServer(Peer):
 class CrmServerFactory(Protocol):
     """Signature of the ``crm_server_factory`` fixture."""
 
-    def __call__(self, *, db_url: str | None = None, start: bool = True) -> CrmServer: ...
+    def __call__(self, *, db_url: str | None = None, start: bool = True,
+                 tls: ServerCert | None = None) -> CrmServer: ...
 
 
 def show_log_if_failed(request: pytest.FixtureRequest, failed_before: int,
@@ -168,8 +183,9 @@ def crm_server_factory(tmp_path: Path, request: pytest.FixtureRequest
     made: list[CrmServer] = []
     failed_before = request.session.testsfailed
 
-    def make(*, db_url: str | None = None, start: bool = True) -> CrmServer:
-        server = CrmServer(tmp_path / f"crm-{len(made) + 1}", db_url=db_url)
+    def make(*, db_url: str | None = None, start: bool = True, tls: ServerCert | None = None
+             ) -> CrmServer:
+        server = CrmServer(tmp_path / f"crm-{len(made) + 1}", db_url=db_url, tls=tls)
         made.append(server)
         return server.start() if start else server
 

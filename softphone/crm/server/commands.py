@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from softphone.crm.server import importer, store
 from softphone.crm.server.database import Database, database_url
@@ -24,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
             return _import(args)
         if args.crm_command == "token":
             return _token(args)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise UserFacingError(f"--db needs a database URL such as sqlite:///crm.sqlite3 "
+                              f"or postgresql+psycopg://USER@HOST/DB ({exc})") from None
     except OperationalError as exc:
         shown = database_url(args.db).render_as_string(hide_password=True)
         raise UserFacingError(f"cannot use the database {shown}: {exc.orig}") from None

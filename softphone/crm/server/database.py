@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import BigInteger, Connection, DateTime, Dialect, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -100,6 +101,8 @@ def _sqlite_begin(connection: Connection) -> None:
 def open_engine(text_url: str) -> Engine:
     """An engine for ``text_url`` (``sqlite:///FILE`` or ``postgresql+psycopg://...``)."""
     url = database_url(text_url)
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ArgumentError(f"{url.get_backend_name()} is not supported (SQLite or PostgreSQL)")
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_connect)
