@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -38,6 +38,8 @@ from softphone.crm.schema import Change, Customer, PriceLists, Product
 from softphone.storage.database import DatabaseWorker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+T = TypeVar("T")
 
 QUEUED = "queued"
 SENT = "sent"
@@ -142,6 +144,17 @@ def _write_customers(session: Session, customers: Sequence[Customer], now: float
     if phones:
         session.execute(insert(CustomerPhoneRow),
                         [{"phone": phone, "customer_id": cid} for phone, cid in phones])
+
+
+def find_in_session(session: Session, e164: str) -> list[Customer]:
+    """Worker thread: customers having the phone number ``e164``."""
+    rows = session.scalars(
+        select(CustomerRow.data)
+        .join(CustomerPhoneRow, CustomerPhoneRow.customer_id == CustomerRow.id)
+        .where(CustomerPhoneRow.phone == e164)
+        .order_by(CustomerRow.id)
+    )
+    return [Customer.model_validate_json(data) for data in rows]
 
 
 class CacheStore:
@@ -280,15 +293,10 @@ class CacheStore:
 
     def find(self, e164: str) -> Future[list[Customer]]:
         """Customers having the phone number ``e164``."""
-        def work(session: Session) -> list[Customer]:
-            rows = session.scalars(
-                select(CustomerRow.data)
-                .join(CustomerPhoneRow, CustomerPhoneRow.customer_id == CustomerRow.id)
-                .where(CustomerPhoneRow.phone == e164)
-                .order_by(CustomerRow.id)
-            )
-            return [Customer.model_validate_json(data) for data in rows]
+        return self._worker.submit(lambda session: find_in_session(session, e164))
 
+    def submit(self, work: Callable[[Session], T]) -> Future[T]:
+        """Run ``work(session)`` on the cache's worker (for tools and benchmarks)."""
         return self._worker.submit(work)
 
     def products(self) -> Future[list[Product]]:
