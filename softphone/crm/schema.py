@@ -21,7 +21,8 @@ POST     /call-logs                           ``CallLogCreate`` -> 201 ``CallLog
 GET      /health                              ``Health`` (no token needed)
 =======  ===================================  =============================================
 
-Writes carry an ``Idempotency-Key`` header (1-128 printable ASCII characters). The first
+Writes carry an ``Idempotency-Key`` header (1-128 printable ASCII characters, space
+included). The first
 request with a key creates the record; a replay with the same body returns the same
 status and document; the same key with a different body is a 409. Errors are an
 ``ErrorBody`` with status 400 (bad request), 401 (token missing or wrong), 404, 409, or
@@ -40,7 +41,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 API_VERSION = 1
 API_PREFIX = "/api/v1"
@@ -65,6 +73,8 @@ def _aware(value: datetime) -> datetime:
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Money = Annotated[Decimal, Field(max_digits=14, decimal_places=2, allow_inf_nan=False)]
+# Amounts that cannot be below zero (prices, debts, totals); a balance can.
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
 Quantity = Annotated[int, Field(ge=1, le=1_000_000)]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
@@ -98,9 +108,9 @@ class Customer(WireModel):
     type: CustomerType
     manager: Manager | None = None
     balance: Money = Decimal(0)
-    overdue_debt: Money = Decimal(0)
-    overpayment: Money = Decimal(0)
-    credit_limit: Money = Decimal(0)
+    overdue_debt: Amount = Decimal(0)
+    overpayment: Amount = Decimal(0)
+    credit_limit: Amount = Decimal(0)
     region: ShortText = ""
     payment_terms: ShortText = ""
     delivery_address: LongText = ""
@@ -113,9 +123,19 @@ class CustomerList(WireModel):
 
 
 class Change(WireModel):
+    """A customer as it is now, or a tombstone (``deleted``, no customer) when removed."""
+
     id: Identifier
     deleted: bool = False
     customer: Customer | None = None
+
+    @model_validator(mode="after")
+    def _tombstone_or_customer(self) -> Change:
+        if self.deleted != (self.customer is None):
+            raise ValueError("a change carries a customer unless it is a deletion")
+        if self.customer is not None and self.customer.id != self.id:
+            raise ValueError("the change's id differs from its customer's")
+        return self
 
 
 class ChangePage(WireModel):
@@ -132,7 +152,7 @@ class Product(WireModel):
     is_new: bool = False
     is_special: bool = False
     # Price per price-list column id.
-    prices: Annotated[dict[Identifier, Money], Field(max_length=32)] = {}
+    prices: Annotated[dict[Identifier, Amount], Field(max_length=32)] = {}
     updated_at: AwareDatetime
 
 
@@ -153,7 +173,7 @@ class DiscountRule(WireModel):
     customer_type: CustomerType | None = None
     sku: Sku | None = None
     min_quantity: Annotated[int, Field(ge=0)] = 0
-    min_order_total: Money | None = None
+    min_order_total: Amount | None = None
     percent: Percent
 
 
@@ -168,7 +188,7 @@ class PriceLists(WireModel):
 class OrderLineIn(WireModel):
     sku: Sku
     quantity: Quantity
-    unit_price: Money
+    unit_price: Amount
     discount_percent: Percent = Decimal(0)
 
 
@@ -209,7 +229,7 @@ class OrderStatus(StrEnum):
 
 
 class OrderLine(OrderLineIn):
-    line_total: Money
+    line_total: Amount
 
 
 class Order(WireModel):
@@ -219,13 +239,17 @@ class Order(WireModel):
     status: OrderStatus
     created_at: AwareDatetime
     lines: Annotated[list[OrderLine], Field(max_length=500)]
-    subtotal: Money
-    tax: Money
-    total: Money
+    subtotal: Amount
+    tax: Amount
+    total: Amount
     delivery: Delivery
     payment_method: ShortText
     documents: Annotated[list[ShortText], Field(max_length=20)] = []
     notes: LongText = ""
+    offered_skus: Annotated[list[Sku], Field(max_length=50)] = []
+    suggestions_dismissed: bool = False
+    call_id: Annotated[str, StringConstraints(max_length=128)] = ""
+    agent: ShortText = ""
 
 
 class OrderList(WireModel):

@@ -126,6 +126,10 @@ def order_model(row: OrderRow) -> schema.Order:
         payment_method=row.payment_method,
         documents=list(row.documents),
         notes=row.notes,
+        offered_skus=list(row.offered_skus),
+        suggestions_dismissed=row.suggestions_dismissed,
+        call_id=row.call_id,
+        agent=row.agent,
     )
 
 
