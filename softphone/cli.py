@@ -82,7 +82,10 @@ def _add_data_commands(commands: Any) -> None:
     find.add_argument("--json", action="store_true")
     data = commands.add_parser("data", help="manage customer data kept on this computer")
     data_commands = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
-    data_commands.add_parser("wipe", help="remove all local customer data and queued records")
+    wipe = data_commands.add_parser("wipe",
+                                    help="remove all local customer data and queued records")
+    wipe.add_argument("--force", action="store_true",
+                      help="also when records are still waiting to be sent")
 
 
 def _add_crm_commands(commands: Any) -> None:

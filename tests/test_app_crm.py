@@ -70,6 +70,10 @@ def test_app_syncs_goes_offline_and_comes_back(app: RunningApp, crm: CrmServer) 
     assert customer["id"] == "c7"
     assert customer["company"] == "Nguyễn Trading"
 
+    refused = app.cli("data", "wipe")
+    assert refused.returncode != 0
+    assert "quit it first" in refused.stderr
+
     crm.kill()
     offline = app.wait_status(lambda s: s["sync"]["connection"] == "offline", timeout=60,
                               message="the app never noticed the CRM was gone")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from softphone import control
 from softphone.cache.files import delete_cache_files
 from softphone.crm.client import CrmAuthFailed, CrmBadResponse, CrmUnavailable
 from softphone.errors import UserFacingError
@@ -19,7 +20,7 @@ from softphone.sync.service import SyncService
 
 def run(args: argparse.Namespace, profile: Profile) -> int:
     if args.command == "data":
-        return _wipe(profile)
+        return _wipe(profile, force=args.force)
     settings = Settings(profile.settings_file, system_settings_file())
     service = SyncService(profile, settings, SecretStore())
     try:
@@ -76,9 +77,49 @@ def _find(service: SyncService, settings: Settings, phone: str, as_json: bool) -
     return 0
 
 
-def _wipe(profile: Profile) -> int:
-    """Delete the cache file with its WAL/SHM and the key: what is left cannot be read."""
+def _wipe(profile: Profile, force: bool) -> int:
+    """Delete the cache file with its WAL/SHM and the key: what is left cannot be read.
+
+    Refused while the app runs on this profile (it has the file open and would write
+    into a deleted file), and, without ``force``, while records wait to be sent.
+    """
+    if _app_running(profile):
+        raise UserFacingError("Softphone is running with this profile; quit it first")
+    if not force:
+        waiting = _unsent_records(profile)
+        if waiting:
+            raise UserFacingError(
+                f"{waiting} record(s) have not reached the CRM yet and would be lost; "
+                "run `softphone sync --once` first, or wipe anyway with --force")
     removed = delete_cache_files(profile.cache_file)
     SecretStore().delete(CACHE_KEY)
     print(f"Removed local customer data ({removed} file{'s' if removed != 1 else ''}).")
     return 0
+
+
+def _app_running(profile: Profile) -> bool:
+    try:
+        control.send_request(profile, {"command": "status"}, timeout=3.0)
+    except (control.NotRunning, OSError):
+        return False
+    return True
+
+
+def _unsent_records(profile: Profile) -> int:
+    """Queued and refused outbox records; 0 when the cache is missing or unreadable."""
+    if not profile.cache_file.exists():
+        return 0
+    secrets = SecretStore()
+    if secrets.get(CACHE_KEY) is None:
+        return 0  # without its key nothing in the file can be read or sent
+    settings = Settings(profile.settings_file, system_settings_file())
+    service = SyncService(profile, settings, secrets)
+    try:
+        counts = service.cache.counts().result(timeout=30)
+    except Exception as exc:
+        # Records in a file this run cannot read could not be sent either.
+        print(f"softphone: could not read the outbox ({exc})", file=sys.stderr)
+        return 0
+    finally:
+        service.stop()
+    return counts.outbox_waiting + counts.outbox_needs_attention

@@ -16,7 +16,7 @@ from softphone.settings import Settings
 from softphone.sync.service import SyncService
 from tests.peers.crm_server import CrmServer, CrmServerFactory
 from tests.peers.net import LOOPBACK, free_port
-from tests.sync.helpers import customer, customers
+from tests.sync.helpers import customer, customers, order
 
 REPO = Path(__file__).resolve().parents[2]
 US_SHAPES = ["+12125550100", "+1 212 555 0100", "(212) 555-0100", "212-555-0100",
@@ -109,3 +109,23 @@ def test_sync_once_says_why_it_failed(tmp_path: Path,
     refused = softphone(profile, "sync", "--once")
     assert refused.returncode != 0
     assert "the CRM refused the token" in refused.stderr
+
+
+def test_wipe_keeps_unsent_records_unless_forced(tmp_path: Path) -> None:
+    profile = tmp_path / "profile"
+    configure(profile, f"http://{LOOPBACK}:{free_port('tcp')}", "token")  # CRM down
+    root = Profile.from_dir(profile)
+    service = SyncService(root, Settings(root.settings_file), SecretStore())
+    try:
+        service.queue_order(order("c1")).result(10)
+    finally:
+        service.stop()
+
+    refused = softphone(profile, "data", "wipe")
+    assert refused.returncode != 0
+    assert "1 record(s) have not reached the CRM" in refused.stderr
+    assert root.cache_file.exists()
+
+    forced = softphone(profile, "data", "wipe", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not root.cache_file.exists()
