@@ -49,6 +49,10 @@ class CrmCommandError(AssertionError):
     """A ``softphone crm`` command failed; the message has its output."""
 
 
+class PortTaken(AssertionError):
+    """The server could not bind its port: another process has it."""
+
+
 class CrmServer(Peer):
     """``softphone crm serve`` on 127.0.0.1:``port`` over the database at ``db_url``."""
 
@@ -63,16 +67,23 @@ class CrmServer(Peer):
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.db_url = db_url or f"sqlite:///{self.work_dir / 'crm.sqlite3'}"
         self.host = LOOPBACK
-        self.port = port if port is not None else free_port("tcp")
         self.tls = tls
         self.verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(tls.ca_path)) if tls is not None else True)
-        self.url = f"{'https' if tls else 'http'}://{self.host}:{self.port}"
-        self.api = self.url + API_PREFIX
+        # A port we picked may be taken by another process before the server binds it;
+        # until the first start succeeds, another one is tried then.
+        self._port_may_change = port is None
+        self._use_port(port if port is not None else free_port("tcp"))
         self.log_path = self.work_dir / "crm-server.log"
         self.token = ""
         self._proc: subprocess.Popen[bytes] | None = None
         self._files = 0
+        self._log_offset = 0
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.url = f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+        self.api = self.url + API_PREFIX
 
     @property
     def headers(self) -> dict[str, str]:
@@ -130,18 +141,35 @@ class CrmServer(Peer):
             return self
         if not self.token:
             self.token = self.create_token("tests")
+        for attempt in range(3):
+            try:
+                self._start_once()
+            except PortTaken:
+                if not self._port_may_change or attempt == 2:
+                    raise
+                self._use_port(free_port("tcp"))
+            else:
+                self._port_may_change = False  # restarts must keep the clients' address
+                return self
+        raise AssertionError("unreachable")
+
+    def _start_once(self) -> None:
         argv = [sys.executable, "-m", "softphone", "crm", "serve", "--db", self.db_url,
                 "--host", self.host, "--port", str(self.port)]
         if self.tls is not None:
             argv += ["--tls-cert", str(self.tls.cert_path), "--tls-key", str(self.tls.key_path)]
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._proc = procs.start(argv, self.log_path, cwd=REPO)
         wait_until(self._healthy, timeout=30, interval=0.1,
                    message=lambda: f"CRM server not up:\n{tail(self.log_path)}")
-        return self
 
     def _healthy(self) -> bool:
         assert self._proc is not None
         if self._proc.poll() is not None:
+            with self.log_path.open("rb") as log:
+                log.seek(self._log_offset)
+                if b"address already in use" in log.read().lower():
+                    raise PortTaken(self.port)
             raise AssertionError(f"CRM server exited with {self._proc.returncode}:\n"
                                  f"{tail(self.log_path)}")
         try:
