@@ -119,6 +119,30 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("cache.retention_days", int, 30,
             "Remove a cached customer the CRM has not confirmed for this many days",
             minimum=1, maximum=3650),
+    Setting("screenpop.when", str, "ring", "When the caller's customer card appears",
+            choices=("ring", "answer", "off")),
+    Setting("screenpop.url_template", str, "",
+            "Web page opened for each call, e.g. https://crm.example.com/c/{customer_id} "
+            "(placeholders: {number}, {e164}, {customer_id}, {display_name}; empty: none)"),
+    Setting("screenpop.command", str, "",
+            "Program run for each call with the number, E.164 number, customer id and "
+            "display name as its arguments (empty: none)"),
+    Setting("agent.busy_action", str, "decline",
+            "Calls arriving while you are not Available: decline them (busy) or let them ring",
+            choices=("decline", "ring")),
+    Setting("wrapup.seconds", int, 60,
+            "Wrap-up time after each call before you are Available again (0: until you "
+            "finish it)", minimum=0, maximum=3600),
+    Setting("wrapup.dispositions", str,
+            "Order taken,Information given,Complaint,Callback requested,Transferred,"
+            "Wrong number",
+            "The outcomes offered when wrapping up a call (comma-separated)"),
+    Setting("orders.offer_minimum", int, 3,
+            "How many extra products to offer before an order can be closed",
+            minimum=0, maximum=10),
+    Setting("customers.dormant_months", int, 6,
+            "Customers with no order for this many months are listed for a call",
+            minimum=1, maximum=60),
     Setting("log.level", str, "info", "How much the log records",
             choices=("debug", "info", "warning", "error")),
 )

@@ -18,6 +18,8 @@ GET      /products                            ``ProductCatalogue``; ETag, If-Non
 GET      /price-lists                         ``PriceLists``; ETag, If-None-Match
 POST     /orders                              ``OrderCreate`` -> 201 ``Order``
 POST     /call-logs                           ``CallLogCreate`` -> 201 ``CallLog``
+POST     /customers/leads                     ``CustomerLead`` -> 201 ``Customer`` (type new,
+                                              no manager yet)
 GET      /health                              ``Health`` (no token needed)
 =======  ===================================  =============================================
 
@@ -115,11 +117,26 @@ class Customer(WireModel):
     payment_terms: ShortText = ""
     delivery_address: LongText = ""
     notes: LongText = ""
+    last_order_at: AwareDatetime | None = None
     updated_at: AwareDatetime
 
 
 class CustomerList(WireModel):
     customers: Annotated[list[Customer], Field(max_length=100)]
+
+
+class CustomerLead(WireModel):
+    """A first-time caller recorded by the agent, for the department head to assign."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    company: ShortText = ""
+    phones: Annotated[list[E164], Field(max_length=20)] = []
+    email: ShortText = ""
+    region: ShortText = ""
+    delivery_address: LongText = ""
+    notes: LongText = ""
+    call_id: Annotated[str, StringConstraints(max_length=128)] = ""
+    agent: ShortText = ""
 
 
 class Change(WireModel):
