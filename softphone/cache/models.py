@@ -81,3 +81,21 @@ class OutboxRow(CacheBase):
     server_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     server_number: Mapped[str | None] = mapped_column(String(200), nullable=True)
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class CallHistoryRow(CacheBase):
+    """One finished call (``softphone.storage.history``)."""
+
+    __tablename__ = "call_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    direction: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str] = mapped_column(String(256))
+    number: Mapped[str] = mapped_column(String(128))
+    uri: Mapped[str] = mapped_column(String(512))
+    started_at: Mapped[float] = mapped_column(Float, index=True)
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float] = mapped_column(Float)
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(32))
