@@ -202,17 +202,22 @@ def _status(profile: Profile, as_json: bool) -> int:
 
 
 def _history(profile: Profile, limit: int, as_json: bool) -> int:
-    from softphone.storage.database import DatabaseWorker
+    from softphone.cache.files import load_key
+    from softphone.cache.store import CacheStore
     from softphone.storage.history import CallHistory
 
-    if not profile.database_file.exists():
+    if not profile.cache_file.exists():
         entries = []
     else:
-        worker = DatabaseWorker(profile.database_file)
+        secrets = SecretStore()
+        cache = CacheStore(profile.cache_file, lambda: load_key(secrets))
         try:
-            entries = CallHistory(worker).recent(max(1, min(limit, 10000)))
+            cache.ready()
+            if cache.disposable:
+                raise UserFacingError("the call history cannot be read without the keyring")
+            entries = CallHistory(cache).recent(max(1, min(limit, 10000)))
         finally:
-            worker.close()
+            cache.close()
     if as_json:
         print(json.dumps([entry.as_json() for entry in entries], indent=2))
         return 0

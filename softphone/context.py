@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from softphone import logs
+from softphone.cache.files import load_key
+from softphone.cache.store import CacheStore
 from softphone.paths import Profile, system_settings_file
 from softphone.phone import Phone
 from softphone.secrets import SIP_ACCOUNT, SecretStore
 from softphone.settings import Settings
-from softphone.storage.database import DatabaseWorker
-from softphone.storage.history import CallHistory
+from softphone.storage.history import CallHistory, move_clear_history
 from softphone.sync.service import SyncService
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class AppContext:
     profile: Profile
     settings: Settings
     secrets: SecretStore
-    database: DatabaseWorker
+    cache: CacheStore
     history: CallHistory
     phone: Phone
     password_prompt: PasswordPrompt | None = None
@@ -48,8 +49,9 @@ class AppContext:
         for problem in settings.problems:
             log.warning("Settings problem: %s", problem.message)
         secrets = SecretStore()
-        database = DatabaseWorker(profile.database_file)
-        history = CallHistory(database)
+        cache = CacheStore(profile.cache_file, lambda: load_key(secrets))
+        history = CallHistory(cache)
+        _move_clear_history(profile, cache, history)
         context: AppContext
         phone = Phone(
             settings,
@@ -57,9 +59,9 @@ class AppContext:
             password_provider=lambda: context.sip_password(),  # noqa: PLW0108 - bound later
             engine_log_file=profile.log_dir / "engine.log",
         )
-        context = cls(profile, settings, secrets, database, history, phone, password_prompt)
+        context = cls(profile, settings, secrets, cache, history, phone, password_prompt)
         context.keyring_available = secrets.available()
-        context.sync = SyncService(profile, settings, secrets)
+        context.sync = SyncService(profile, settings, secrets, cache)
         return context
 
     def status(self) -> dict[str, Any]:
@@ -92,4 +94,18 @@ class AppContext:
         self.phone.stop()
         if self.sync is not None:
             self.sync.stop()
-        self.database.close()
+        self.cache.close()
+
+
+def _move_clear_history(profile: Profile, cache: CacheStore, history: CallHistory) -> None:
+    """History from a version that kept it unencrypted goes into the cache (main thread).
+
+    Not into a disposable cache (no keyring): that would lose it at exit.
+    """
+    if not profile.clear_history_file.exists():
+        return
+    cache.ready()
+    if cache.disposable:
+        log.warning("Keeping the old call history file until a keyring is available")
+        return
+    move_clear_history(profile.clear_history_file, history)

@@ -44,7 +44,8 @@ class Profile:
         return self.config_dir / "settings.toml"
 
     @property
-    def database_file(self) -> Path:
+    def clear_history_file(self) -> Path:
+        """Where earlier versions kept the call history, unencrypted (moved at start)."""
         return self.data_dir / "softphone.sqlite3"
 
     @property

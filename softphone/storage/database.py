@@ -1,9 +1,9 @@
-"""The local SQLite databases: one worker thread owns each, Alembic keeps its schema current.
+"""A local SQLite database owned by one worker thread, its schema kept current by Alembic.
 
 Every session is opened and used on the worker thread (``DatabaseWorker.submit``); no
-other thread touches the engine or a session. The call history uses the defaults here;
-the encrypted customer cache (``softphone.cache``) brings its own engine factory and
-migrations. Imports no Qt.
+other thread touches the engine or a session. The encrypted cache (``softphone.cache``),
+which also holds the call history, brings the engine factory and the migrations.
+Imports no Qt.
 """
 
 from __future__ import annotations
@@ -12,40 +12,20 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 EngineFactory = Callable[[Path], Engine]
 
 
-class Base(DeclarativeBase):
-    pass
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def open_engine(path: Path) -> Engine:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(f"sqlite:///{path}", future=True)
-    event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
-
-
-def upgrade_schema(engine: Engine, migrations_dir: Path = MIGRATIONS_DIR) -> None:
+def upgrade_schema(engine: Engine, migrations_dir: Path) -> None:
     """Bring the schema to the newest Alembic revision found in ``migrations_dir``."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
@@ -65,8 +45,8 @@ class DatabaseWorker:
         self,
         path: Path,
         *,
-        engine_factory: EngineFactory = open_engine,
-        migrations_dir: Path = MIGRATIONS_DIR,
+        engine_factory: EngineFactory,
+        migrations_dir: Path,
         thread_name: str = "database",
     ) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)

@@ -1,18 +1,37 @@
-"""Call history kept in the local database. Imports no Qt."""
+"""Call history, kept in the encrypted cache file: callers' names and numbers are customer
+data. Imports no Qt.
+
+Reads and writes go through the cache's database worker (``SessionWorker``); nothing here
+touches a session on another thread.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Float, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from softphone.storage.database import Base, DatabaseWorker
+from softphone.cache.models import CallHistoryRow
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+#: Companion files SQLite may leave beside a database.
+_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+class SessionWorker(Protocol):
+    """What owns the database: runs ``work(session)`` on its thread in one transaction."""
+
+    def submit(self, work: Callable[[Session], T]) -> Future[T]: ...
 
 
 @dataclass(frozen=True)
@@ -31,44 +50,30 @@ class HistoryEntry:
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
-
-class CallRecord(Base):
-    __tablename__ = "call_history"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    call_id: Mapped[str] = mapped_column(String(64))
-    direction: Mapped[str] = mapped_column(String(16))
-    display_name: Mapped[str] = mapped_column(String(256))
-    number: Mapped[str] = mapped_column(String(128))
-    uri: Mapped[str] = mapped_column(String(512))
-    started_at: Mapped[float] = mapped_column(Float, index=True)
-    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
-    ended_at: Mapped[float] = mapped_column(Float)
-    duration_seconds: Mapped[float] = mapped_column(Float)
-    outcome: Mapped[str] = mapped_column(String(32))
-
-    def entry(self) -> HistoryEntry:
-        return HistoryEntry(
-            call_id=self.call_id, direction=self.direction, display_name=self.display_name,
-            number=self.number, uri=self.uri, started_at=self.started_at,
-            answered_at=self.answered_at, ended_at=self.ended_at,
-            duration_seconds=self.duration_seconds, outcome=self.outcome,
-        )
+    @classmethod
+    def from_row(cls, row: CallHistoryRow) -> HistoryEntry:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
 class CallHistory:
     """Adds and reads history entries through the database worker. Any thread."""
 
-    def __init__(self, worker: DatabaseWorker) -> None:
+    def __init__(self, worker: SessionWorker) -> None:
         self._worker = worker
 
     def add(self, entry: HistoryEntry) -> Future[None]:
         def work(session: Session) -> None:
-            session.add(CallRecord(**asdict(entry)))
+            session.add(CallHistoryRow(**asdict(entry)))
 
         future = self._worker.submit(work)
         future.add_done_callback(_log_failure)
         return future
+
+    def add_many(self, entries: list[HistoryEntry]) -> Future[None]:
+        def work(session: Session) -> None:
+            session.add_all(CallHistoryRow(**asdict(entry)) for entry in entries)
+
+        return self._worker.submit(work)
 
     def recent(self, limit: int = 100) -> list[HistoryEntry]:
         """The newest ``limit`` calls, newest first. Blocks until the worker answers."""
@@ -82,11 +87,45 @@ class CallHistory:
         """
         def work(session: Session) -> list[HistoryEntry]:
             rows = session.scalars(
-                select(CallRecord).order_by(CallRecord.started_at.desc()).limit(limit)
+                select(CallHistoryRow).order_by(CallHistoryRow.started_at.desc()).limit(limit)
             )
-            return [row.entry() for row in rows]
+            return [HistoryEntry.from_row(row) for row in rows]
 
         return self._worker.submit(work)
+
+
+def move_clear_history(old_file: Path, history: CallHistory) -> int:
+    """Move the history an earlier version kept in a clear SQLite file into the encrypted
+    cache, then delete that file. Returns how many calls moved. Main thread, at start-up.
+    """
+    if not old_file.exists():
+        return 0
+    try:
+        entries = _read_clear_history(old_file)
+        history.add_many(entries).result()
+    except (sqlite3.Error, OSError) as exc:
+        log.error("Could not move the old call history from %s: %s", old_file, exc)
+        return 0
+    for suffix in ("", *_COMPANIONS):
+        with contextlib.suppress(FileNotFoundError):
+            old_file.with_name(old_file.name + suffix).unlink()
+    log.info("Moved %d calls of history into the encrypted cache", len(entries))
+    return len(entries)
+
+
+def _read_clear_history(path: Path) -> list[HistoryEntry]:
+    names = [f.name for f in fields(HistoryEntry)]
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        has_table = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='call_history'").fetchone()
+        if not has_table:
+            return []
+        rows = connection.execute(f"SELECT {', '.join(names)} FROM call_history")  # noqa: S608
+        return [HistoryEntry(*row) for row in rows]
+    finally:
+        connection.close()
+
 
 def _log_failure(future: Future[None]) -> None:
     exc = future.exception()

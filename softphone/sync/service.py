@@ -67,10 +67,14 @@ class NotConfigured(UserFacingError):
 class SyncService:
     """Owns the cache and the sync thread of one profile."""
 
-    def __init__(self, profile: Profile, settings: Settings, secrets: SecretStore) -> None:
+    def __init__(self, profile: Profile, settings: Settings, secrets: SecretStore,
+                 cache: CacheStore | None = None) -> None:
+        """``cache``: the app's open cache, which the caller then closes; without it the
+        service opens (and at ``stop`` closes) the profile's own."""
         self._profile = profile
         self._settings = settings
         self._secrets = secrets
+        self._owns_cache = cache is None
         self._lock = threading.Lock()
         self._state = SyncState(DISABLED if not settings["crm.url"] else OFFLINE, "Starting")
         self._listeners: list[Callable[[SyncState], None]] = []
@@ -78,7 +82,7 @@ class SyncService:
         self._stopping = threading.Event()
         self._reset_backoff = threading.Event()
         self._thread: threading.Thread | None = None
-        self._cache: CacheStore | None = None
+        self._cache: CacheStore | None = cache
 
     # ------------------------------------------------------------------ any thread
 
@@ -107,7 +111,7 @@ class SyncService:
             self._thread.join(timeout)
             if self._thread.is_alive():
                 log.warning("The sync thread is still busy with a request; closing anyway")
-        if self._cache is not None:
+        if self._cache is not None and self._owns_cache:
             self._cache.close()
 
     def state(self) -> SyncState:

@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 
 from softphone import protocol as P
+from softphone.cache.files import CacheKey, new_key_hex
+from softphone.cache.store import CacheStore
 from softphone.phone import Phone
 from softphone.settings import Settings
-from softphone.storage.database import DatabaseWorker
 from softphone.storage.history import CallHistory
 
 
 @pytest.fixture
 def phone(tmp_path: Path) -> Iterator[Phone]:
-    worker = DatabaseWorker(tmp_path / "db.sqlite3")
+    worker = CacheStore(tmp_path / "cache.sqlite3", CacheKey(new_key_hex()))
     phone = Phone(Settings(tmp_path / "settings.toml"), CallHistory(worker), lambda: "pw")
     sent: list[P.Command] = []
     phone._supervisor.send = lambda command: sent.append(command) or True  # type: ignore[method-assign]

@@ -1,6 +1,6 @@
 """A real Phone, not started, driven the way its engine would drive it.
 
-The Phone, Settings, DatabaseWorker and CallHistory are the real ones, on a temporary
+The Phone, Settings, CacheStore and CallHistory are the real ones, on a temporary
 directory. The engine process is not started: events go in through
 ``phone._handle_engine_event`` (what the supervisor's reader thread calls) and crashes
 through ``phone._handle_crash``; commands the phone sends are recorded by replacing
@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from softphone import protocol
+from softphone.cache.files import CacheKey, new_key_hex
+from softphone.cache.store import CacheStore
 from softphone.context import AppContext
 from softphone.paths import Profile
 from softphone.phone import Phone
 from softphone.secrets import SecretStore
 from softphone.settings import Settings
-from softphone.storage.database import DatabaseWorker
 from softphone.storage.history import CallHistory
 
 
@@ -58,7 +59,7 @@ class PhoneHarness:
 
     def __post_init__(self) -> None:
         self.settings = Settings(self.root / "config" / "settings.toml")
-        self.database = DatabaseWorker(self.root / "data" / "history.sqlite3")
+        self.database = CacheStore(self.root / "data" / "cache.sqlite3", CacheKey(new_key_hex()))
         self.history = CallHistory(self.database)
         self.phone = Phone(self.settings, self.history, password_provider=lambda: "x")
         self.phone._supervisor.send = self._record  # type: ignore[method-assign]
