@@ -30,6 +30,7 @@ from softphone.crm.schema import (
     CallLogList,
     ChangePage,
     Customer,
+    CustomerLead,
     CustomerList,
     ErrorBody,
     Health,
@@ -201,6 +202,10 @@ class CrmClient:
 
     def create_call_log(self, key: str, call_log: CallLogCreate) -> CallLog:
         return self._post(CallLog, "/call-logs", key, call_log)
+
+    def create_lead(self, key: str, lead: CustomerLead) -> Customer:
+        """Record a first-time caller; the CRM answers with the new customer (type new)."""
+        return self._post(Customer, "/customers/leads", key, lead)
 
 
 def _read_bounded(response: httpx.Response, limit: int, deadline: float) -> bytes:

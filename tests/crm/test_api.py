@@ -110,7 +110,7 @@ def test_customer_by_id_has_every_field(client: httpx.Client) -> None:
         "balance": "1500.50", "overdue_debt": "120.00", "overpayment": "0.00",
         "credit_limit": "5000.00", "region": "North-East", "payment_terms": "30 days",
         "delivery_address": "1 Main St", "notes": "Prefers mornings",
-        "updated_at": "2026-11-01T09:00:00Z",
+        "last_order_at": None, "updated_at": "2026-11-01T09:00:00Z",
     }
     assert client.get("/customers/C-BORIS").json()["manager"] is None
 

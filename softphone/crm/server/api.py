@@ -188,7 +188,7 @@ def create_order(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
                  order: schema.OrderCreate) -> Response:
     outcome = idempotency.perform_once(
         db, token_id, key, endpoint="orders", request=order,
-        create=lambda session, now: store.create_order(session, order, now))
+        create=lambda session, now: store.place_order(session, order, now))
     return _created(outcome)
 
 
@@ -199,6 +199,16 @@ def create_call_log(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
     outcome = idempotency.perform_once(
         db, token_id, key, endpoint="call-logs", request=call,
         create=lambda session, now: store.create_call_log(session, call, now))
+    return _created(outcome)
+
+
+@api.post("/customers/leads", status_code=201, response_model=schema.Customer,
+          responses=_WRITE_ERRORS)
+def create_lead(db: DatabaseDep, token_id: TokenId, key: IdempotencyKey,
+                lead: schema.CustomerLead) -> Response:
+    outcome = idempotency.perform_once(
+        db, token_id, key, endpoint="customer-leads", request=lead,
+        create=lambda session, now: store.create_lead(session, lead, now))
     return _created(outcome)
 
 

@@ -47,7 +47,7 @@ VERSION = 1
 _KEYS = {"format", "version", "price_lists", "customers", "products", "delete_customers"}
 CSV_COLUMNS = ("id", "name", "company", "phones", "email", "type", "manager_name",
                "manager_extension", "balance", "overdue_debt", "overpayment", "credit_limit",
-               "region", "payment_terms", "delivery_address", "notes")
+               "region", "payment_terms", "delivery_address", "notes", "last_order_at")
 _CSV_REQUIRED = ("id", "name", "type")
 _E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _SHOWN_PROBLEMS = 30
@@ -348,8 +348,9 @@ def _upsert_products(session: Session, products: Sequence[schema.Product],
 def _apply_customers(session: Session, customers: Sequence[schema.Customer],
                      delete_ids: Sequence[str], now: datetime, summary: Summary) -> None:
     """Insert, update and tombstone customers; each change gets a new change_seq."""
-    existing = {id_: (digest, deleted) for id_, digest, deleted in session.execute(
-        select(CustomerRow.id, CustomerRow.content_hash, CustomerRow.deleted))}
+    existing = {id_: (digest, deleted, last_order) for id_, digest, deleted, last_order
+                in session.execute(select(CustomerRow.id, CustomerRow.content_hash,
+                                          CustomerRow.deleted, CustomerRow.last_order_at))}
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
     phones: list[dict[str, Any]] = []
@@ -357,7 +358,10 @@ def _apply_customers(session: Session, customers: Sequence[schema.Customer],
         columns = records.customer_columns(customer)
         columns["content_hash"] = records.content_hash(columns, customer.phones)
         known = existing.get(customer.id)
-        if known == (columns["content_hash"], False):
+        if known is not None:
+            # Orders taken here since the export are newer than what the file knows.
+            columns["last_order_at"] = store.later(columns["last_order_at"], known[2])
+        if known == (columns["content_hash"], False, columns["last_order_at"]):
             summary.customers_unchanged += 1
             continue
         (changed if known else added).append({"id": customer.id, **columns})

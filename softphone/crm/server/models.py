@@ -65,11 +65,14 @@ class CustomerRow(Base):
     payment_terms: Mapped[str] = mapped_column(String(200))
     delivery_address: Mapped[str] = mapped_column(Text)
     notes: Mapped[str] = mapped_column(Text)
+    # The customer's newest order: set by each order created here, or by an import.
+    last_order_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     deleted: Mapped[bool] = mapped_column(Boolean)
     # Position in the change feed: a new value from ChangeCounter on every change.
     change_seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    # sha256 of the data without updated_at: an import rewrites only what really changed.
+    # sha256 of the data without updated_at and last_order_at: an import rewrites only
+    # what really changed.
     content_hash: Mapped[str] = mapped_column(String(64))
     phones: Mapped[list[PhoneRow]] = relationship(
         order_by="PhoneRow.position", lazy="selectin", cascade="all, delete-orphan")

@@ -25,8 +25,10 @@ TOMBSTONE: Mapping[str, Any] = {
     "name": "", "company": "", "email": "", "type": "", "manager_name": None,
     "manager_extension": "", "balance": ZERO, "overdue_debt": ZERO, "overpayment": ZERO,
     "credit_limit": ZERO, "region": "", "payment_terms": "", "delivery_address": "",
-    "notes": "", "deleted": True, "content_hash": "",
+    "notes": "", "last_order_at": None, "deleted": True, "content_hash": "",
 }
+# Not part of content_hash: the server moves it on each order, and compares it apart.
+_UNHASHED = ("updated_at", "last_order_at")
 
 
 def customer_columns(customer: schema.Customer) -> dict[str, Any]:
@@ -47,6 +49,7 @@ def customer_columns(customer: schema.Customer) -> dict[str, Any]:
         "payment_terms": customer.payment_terms,
         "delivery_address": customer.delivery_address,
         "notes": customer.notes,
+        "last_order_at": customer.last_order_at,
         "updated_at": customer.updated_at,
         "deleted": False,
     }
@@ -59,8 +62,8 @@ def _canonical(value: object) -> str:
 
 
 def content_hash(columns: Mapping[str, Any], phones: Sequence[str]) -> str:
-    """sha256 of a customer's data except ``updated_at``: equal data, equal hash."""
-    data = {key: value for key, value in columns.items() if key != "updated_at"}
+    """sha256 of a customer's data except its times: equal data, equal hash."""
+    data = {key: value for key, value in columns.items() if key not in _UNHASHED}
     data["phones"] = list(phones)
     text = json.dumps(data, sort_keys=True, default=_canonical)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -86,6 +89,7 @@ def customer_model(row: CustomerRow) -> schema.Customer:
         payment_terms=row.payment_terms,
         delivery_address=row.delivery_address,
         notes=row.notes,
+        last_order_at=row.last_order_at,
         updated_at=row.updated_at,
     )
 

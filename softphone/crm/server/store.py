@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections import defaultdict
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -33,9 +33,11 @@ from softphone.crm.server.models import (
     PriceRow,
     ProductRow,
 )
+from softphone.orders import pricing
 
 # Money is at most 14 digits with 2 decimals (schema.Money).
 _MONEY_LIMIT = Decimal(10) ** 12
+_NOTES_LIMIT = 4000  # schema.LongText
 
 
 def sha256_hex(text: str) -> str:
@@ -70,6 +72,44 @@ def customers_with_phone(session: Session, e164: str) -> list[schema.Customer]:
         .limit(100)
     )
     return [records.customer_model(row) for row in rows]
+
+
+def later(first: datetime | None, second: datetime | None) -> datetime | None:
+    """The later of two times, either of which may be unknown."""
+    if first is None or second is None:
+        return first or second
+    return max(first, second)
+
+
+def lead_notes(lead: schema.CustomerLead, now: datetime) -> str:
+    """The lead's notes after a line saying who recorded it, when, and on which call."""
+    who = lead.agent or "an agent"
+    call = f" during call {lead.call_id}" if lead.call_id else ""
+    header = f"New caller recorded by {who}{call} on {now:%Y-%m-%d %H:%M} UTC."
+    text = f"{header}\n\n{lead.notes}" if lead.notes else header
+    return text[:_NOTES_LIMIT]
+
+
+def create_lead(session: Session, lead: schema.CustomerLead, now: datetime) -> schema.Customer:
+    """A new customer of type "new" with no manager yet, for the department head to assign.
+
+    It enters the change feed like any other change, so every desk's cache learns of it.
+    """
+    customer = schema.Customer(
+        id=f"lead-{secrets.token_hex(8)}", name=lead.name, company=lead.company,
+        phones=list(dict.fromkeys(lead.phones)), email=lead.email,
+        type=schema.CustomerType.NEW, region=lead.region,
+        delivery_address=lead.delivery_address, notes=lead_notes(lead, now), updated_at=now)
+    columns = records.customer_columns(customer)
+    row = CustomerRow(
+        id=customer.id, **columns, change_seq=reserve_change_seqs(session, 1),
+        content_hash=records.content_hash(columns, customer.phones),
+        phones=[PhoneRow(position=index, e164=phone)
+                for index, phone in enumerate(customer.phones)])
+    session.add(row)
+    session.flush()
+    session.expire_all()  # answer with the stored values, exactly as a later GET shows them
+    return records.customer_model(row)
 
 
 def live_customer(session: Session, customer_id: str) -> CustomerRow | None:
@@ -189,15 +229,6 @@ def price_lists(session: Session) -> schema.PriceLists:
 
 
 # --------------------------------------------------------------------------------- orders
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(records.CENT, ROUND_HALF_UP)
-
-
-def line_total(line: schema.OrderLineIn) -> Decimal:
-    """quantity x unit price less the line's discount, to the cent."""
-    return _cents(line.unit_price * line.quantity * (100 - line.discount_percent) / 100)
-
-
 def _check_references(session: Session, order: schema.OrderCreate) -> None:
     """422 naming ``customer_id`` and each ``lines.N.sku`` that does not exist."""
     wrong: dict[str, str] = {}
@@ -216,21 +247,22 @@ def create_order(session: Session, order: schema.OrderCreate, now: datetime) -> 
     """Store ``order`` with totals computed here; 422 for unknown customer or products."""
     _check_references(session, order)
     tax_percent = catalogue_state(session).tax_percent
+    # The app shows its agents totals from the same function: the two never disagree.
+    totals = pricing.order_totals(order.lines, tax_percent)
     lines = [
         OrderLineRow(position=index, sku=line.sku, quantity=line.quantity,
                      unit_price=line.unit_price, discount_percent=line.discount_percent,
-                     line_total=line_total(line))
-        for index, line in enumerate(order.lines)
+                     line_total=amount)
+        for index, (line, amount) in enumerate(zip(order.lines, totals.line_totals,
+                                                   strict=True))
     ]
-    subtotal = sum((line.line_total for line in lines), records.ZERO)
-    tax = _cents(subtotal * tax_percent / 100)
-    if subtotal + tax >= _MONEY_LIMIT:
+    if totals.total >= _MONEY_LIMIT:
         raise invalid({"lines": "the order total is too large"})
     delivery = order.delivery
     row = OrderRow(
         customer_id=order.customer_id, status=schema.OrderStatus.RECEIVED.value,
-        created_at=now, subtotal=subtotal, tax_percent=tax_percent, tax=tax,
-        total=subtotal + tax, delivery_method=delivery.method.value,
+        created_at=now, subtotal=totals.subtotal, tax_percent=tax_percent, tax=totals.tax,
+        total=totals.total, delivery_method=delivery.method.value,
         delivery_date=delivery.date, delivery_window=delivery.window,
         contact_person=delivery.contact_person, delivery_address=delivery.address,
         shipping_details=delivery.shipping_details, payment_method=order.payment_method,
@@ -243,6 +275,23 @@ def create_order(session: Session, order: schema.OrderCreate, now: datetime) -> 
     session.flush()  # assigns the id the order number is made of
     session.expire_all()  # answer with the stored values, exactly as a later GET shows them
     return records.order_model(row)
+
+
+def place_order(session: Session, order: schema.OrderCreate, now: datetime) -> schema.Order:
+    """``create_order``, and the customer's ``last_order_at`` moved to it.
+
+    That is a change of the customer: it takes a new place in the change feed, so every
+    cache learns the customer is no longer dormant.
+    """
+    # The feed's lock first: on PostgreSQL an order's foreign key share-locks the customer
+    # row, so two orders for one customer would deadlock on updating it afterwards.
+    change_seq = reserve_change_seqs(session, 1)
+    created = create_order(session, order, now)
+    customer = session.get_one(CustomerRow, order.customer_id)
+    customer.last_order_at = later(customer.last_order_at, created.created_at)
+    customer.updated_at = now
+    customer.change_seq = change_seq
+    return created
 
 
 def create_call_log(session: Session, call: schema.CallLogCreate,
