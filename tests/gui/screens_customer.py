@@ -67,7 +67,8 @@ def retail() -> Customer:
 
 def greek() -> Customer:
     return customer(id="C-3055", name="Αλέξανδρος Παπαδόπουλος",
-                    company="Παπαδόπουλος & Υιοί Α.Ε.", phones=["+302105550199"],
+                    company="Παπαδόπουλος & Υιοί Α.Ε.", phones=["+302105550199"],  # noqa: RUF001
+                    email="a.papadopoulos@papadopoulos-ae.gr",
                     type=CustomerType.REGIONAL, overdue_debt=Decimal(0),
                     overpayment=Decimal("820.00"), balance=Decimal("820.00"),
                     region="Θεσσαλονίκη", manager=Manager(name="Νίκος Γεωργίου",
@@ -76,14 +77,15 @@ def greek() -> Customer:
 
 def persian() -> Customer:
     return customer(id="C-4077", name="محمد رضا حسینی", company="بازرگانی حسینی",
-                    phones=["+982188887777"], type=CustomerType.MARKETER,
+                    phones=["+982188887777"], type=CustomerType.MARKETER, email="",
                     overdue_debt=Decimal(0), balance=Decimal(0), region="تهران",
-                    manager=None, notes="تحویل فقط صبح‌ها")
+                    manager=None, notes="تحویل فقط صبح‌ها")  # noqa: RUF001
 
 
 def hungarian() -> Customer:
     return customer(id="C-5012", name="Kovács Ágnes", company="Kovács és Társa Kft.",
-                    phones=["+3612345678"], type=CustomerType.NEW, manager=None,
+                    phones=["+3612345678"], email="agnes@kovacs-tarsa.hu",
+                    type=CustomerType.NEW, manager=None,
                     overdue_debt=Decimal(0), balance=Decimal(0), region="Budapest",
                     last_order_at=None)
 
