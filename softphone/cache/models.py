@@ -22,6 +22,9 @@ class CustomerRow(CacheBase):
     region: Mapped[str] = mapped_column(String(200))
     # When the CRM last sent this customer (a change, or the periodic full walk).
     confirmed_at: Mapped[float] = mapped_column(Float, index=True)
+    # Copies of the document's fields the dormant list searches on.
+    type: Mapped[str] = mapped_column(String(16), server_default="")
+    last_order_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
     data: Mapped[str] = mapped_column(Text)
 
 
@@ -31,6 +34,28 @@ class CustomerPhoneRow(CacheBase):
 
     phone: Mapped[str] = mapped_column(String(16), primary_key=True)  # E.164
     customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CustomerRecentRow(CacheBase):
+    """A customer's last orders and calls as the CRM last sent them, for the card offline."""
+
+    __tablename__ = "customer_recent"
+
+    customer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    orders: Mapped[str] = mapped_column(Text)  # JSON list of Order documents
+    calls: Mapped[str] = mapped_column(Text)  # JSON list of CallLog documents
+    fetched_at: Mapped[float] = mapped_column(Float)
+
+
+class OrderDraftRow(CacheBase):
+    """An order being written, saved as the agent types so a crash loses nothing."""
+
+    __tablename__ = "order_drafts"
+
+    draft_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)  # the order form's own JSON
+    updated_at: Mapped[float] = mapped_column(Float)
 
 
 class ProductRow(CacheBase):
@@ -70,7 +95,7 @@ class OutboxRow(CacheBase):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))  # "order" | "call_log"
+    kind: Mapped[str] = mapped_column(String(16))  # "order" | "call_log" | "lead"
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[str] = mapped_column(Text)
     customer_id: Mapped[str] = mapped_column(String(64))

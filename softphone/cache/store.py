@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,13 +29,23 @@ from softphone.cache.files import CacheKey, delete_cache_files, open_encrypted
 from softphone.cache.models import (
     CacheBase,
     CustomerPhoneRow,
+    CustomerRecentRow,
     CustomerRow,
+    OrderDraftRow,
     OutboxRow,
     PriceListsRow,
     ProductRow,
     SyncStateRow,
 )
-from softphone.crm.schema import Change, Customer, PriceLists, Product
+from softphone.crm.schema import (
+    CallLog,
+    Change,
+    Customer,
+    CustomerType,
+    Order,
+    PriceLists,
+    Product,
+)
 from softphone.storage.database import DatabaseWorker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -70,7 +81,7 @@ class OutboxItem:
     """A record for the CRM as the agent sees it."""
 
     id: int
-    kind: str  # "order" | "call_log"
+    kind: str  # "order" | "call_log" | "lead"
     idempotency_key: str
     status: str  # "queued" | "sent" | "needs_attention"
     customer_id: str
@@ -90,6 +101,36 @@ class OutboxItem:
             "server_id": self.server_id, "server_number": self.server_number,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class Recent:
+    """A customer's last orders and calls (newest first) as fetched from the CRM."""
+
+    customer_id: str
+    orders: list[Order]
+    calls: list[CallLog]
+    fetched_at: float
+
+
+@dataclass(frozen=True)
+class CachedMatches:
+    """What the cache knows about a phone number, for the screen-pop."""
+
+    customers: list[Customer]
+    # The oldest time the CRM sent one of ``customers`` (None when there are none).
+    confirmed_at: float | None
+    # The last sync that reached its end: the cache was current then.
+    last_success: float | None
+    recent: dict[str, Recent]
+
+
+@dataclass(frozen=True)
+class Draft:
+    draft_id: str
+    customer_id: str
+    data: str  # JSON text, as the order form saved it
+    updated_at: float
 
 
 @dataclass(frozen=True)
@@ -126,18 +167,26 @@ def parse_regions(setting: str) -> frozenset[str]:
     return frozenset(part.strip().casefold() for part in setting.split(",") if part.strip())
 
 
-def _delete_customers(session: Session, ids: Sequence[str]) -> None:
+def _delete_customers(session: Session, ids: Sequence[str], keep_recent: bool = False) -> None:
     if ids:
         session.execute(delete(CustomerPhoneRow).where(CustomerPhoneRow.customer_id.in_(ids)))
         session.execute(delete(CustomerRow).where(CustomerRow.id.in_(ids)))
+        if not keep_recent:
+            session.execute(delete(CustomerRecentRow)
+                            .where(CustomerRecentRow.customer_id.in_(ids)))
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
 
 
 def _write_customers(session: Session, customers: Sequence[Customer], now: float) -> None:
     if not customers:
         return
-    _delete_customers(session, [c.id for c in customers])
+    _delete_customers(session, [c.id for c in customers], keep_recent=True)
     session.execute(insert(CustomerRow), [
-        {"id": c.id, "region": c.region, "confirmed_at": now, "data": c.model_dump_json()}
+        {"id": c.id, "region": c.region, "confirmed_at": now, "type": c.type.value,
+         "last_order_at": _epoch(c.last_order_at), "data": c.model_dump_json()}
         for c in customers
     ])
     phones = {(phone, c.id) for c in customers for phone in c.phones}
@@ -155,6 +204,30 @@ def find_in_session(session: Session, e164: str) -> list[Customer]:
         .order_by(CustomerRow.id)
     )
     return [Customer.model_validate_json(data) for data in rows]
+
+
+def _recent(row: CustomerRecentRow) -> Recent:
+    return Recent(
+        customer_id=row.customer_id,
+        orders=[Order.model_validate(order) for order in json.loads(row.orders)],
+        calls=[CallLog.model_validate(call) for call in json.loads(row.calls)],
+        fetched_at=row.fetched_at)
+
+
+def matches_in_session(session: Session, e164: str) -> CachedMatches:
+    """Worker thread: the customers having ``e164``, with their recent records."""
+    customers = find_in_session(session, e164)
+    ids = [customer.id for customer in customers]
+    confirmed = session.scalar(select(func.min(CustomerRow.confirmed_at))
+                               .where(CustomerRow.id.in_(ids))) if ids else None
+    recent = {row.customer_id: _recent(row) for row in session.scalars(
+        select(CustomerRecentRow).where(CustomerRecentRow.customer_id.in_(ids)))} if ids else {}
+    state = session.get(SyncStateRow, 1)
+    return CachedMatches(customers, confirmed, state.last_success if state else None, recent)
+
+
+def _dump_list(documents: Sequence[Order] | Sequence[CallLog]) -> str:
+    return json.dumps([document.model_dump(mode="json") for document in documents])
 
 
 class CacheStore:
@@ -294,6 +367,84 @@ class CacheStore:
     def find(self, e164: str) -> Future[list[Customer]]:
         """Customers having the phone number ``e164``."""
         return self._worker.submit(lambda session: find_in_session(session, e164))
+
+    def find_with_recent(self, e164: str) -> Future[CachedMatches]:
+        """Customers having ``e164``, how fresh they are, and their recent records."""
+        return self._worker.submit(lambda session: matches_in_session(session, e164))
+
+    def store_fetched(self, customers: Sequence[Customer],
+                      recent: Mapping[str, tuple[Sequence[Order], Sequence[CallLog]]],
+                      regions: frozenset[str], now: float) -> Future[int]:
+        """Keep what the CRM just sent for a call: the customers (those ``regions`` allow)
+        and, for each of them in ``recent``, its last orders and calls. Returns how many
+        customers were kept."""
+        kept = [customer for customer in customers if _region_kept(customer, regions)]
+        rows = [{"customer_id": customer.id, "orders": _dump_list(recent[customer.id][0]),
+                 "calls": _dump_list(recent[customer.id][1]), "fetched_at": now}
+                for customer in kept if customer.id in recent]
+
+        def work(session: Session) -> int:
+            _write_customers(session, kept, now)
+            if rows:
+                session.execute(delete(CustomerRecentRow).where(
+                    CustomerRecentRow.customer_id.in_([row["customer_id"] for row in rows])))
+                session.execute(insert(CustomerRecentRow), rows)
+            return len(kept)
+
+        return self._worker.submit(work)
+
+    def recent(self, customer_id: str) -> Future[Recent | None]:
+        """The last orders and calls of ``customer_id`` fetched from the CRM, if any."""
+        def work(session: Session) -> Recent | None:
+            row = session.get(CustomerRecentRow, customer_id)
+            return None if row is None else _recent(row)
+
+        return self._worker.submit(work)
+
+    def dormant_customers(self, before: datetime, limit: int) -> Future[list[Customer]]:
+        """Customers with no order since ``before`` (or none known), longest quiet first.
+
+        New customers (type "new") are left out: they are first-time callers waiting for
+        the department head to assign a manager, not customers who stopped ordering.
+        """
+        def work(session: Session) -> list[Customer]:
+            rows = session.scalars(
+                select(CustomerRow.data)
+                .where(CustomerRow.type != CustomerType.NEW.value,
+                       (CustomerRow.last_order_at < before.timestamp())
+                       | CustomerRow.last_order_at.is_(None))
+                .order_by(CustomerRow.last_order_at.asc().nulls_first(), CustomerRow.id)
+                .limit(limit))
+            return [Customer.model_validate_json(data) for data in rows]
+
+        return self._worker.submit(work)
+
+    # ------------------------------------------------------------------ drafts
+
+    def save_draft(self, draft_id: str, customer_id: str, data: str,
+                   now: float) -> Future[None]:
+        """Save (or replace) an order draft; durable once done."""
+        def work(session: Session) -> None:
+            session.merge(OrderDraftRow(draft_id=draft_id, customer_id=customer_id, data=data,
+                                        updated_at=now))
+
+        return self._worker.submit(work)
+
+    def load_drafts(self) -> Future[list[Draft]]:
+        """Every saved draft, the most recently saved first."""
+        def work(session: Session) -> list[Draft]:
+            rows = session.scalars(select(OrderDraftRow)
+                                   .order_by(OrderDraftRow.updated_at.desc()))
+            return [Draft(row.draft_id, row.customer_id, row.data, row.updated_at)
+                    for row in rows]
+
+        return self._worker.submit(work)
+
+    def delete_draft(self, draft_id: str) -> Future[None]:
+        def work(session: Session) -> None:
+            session.execute(delete(OrderDraftRow).where(OrderDraftRow.draft_id == draft_id))
+
+        return self._worker.submit(work)
 
     def submit(self, work: Callable[[Session], T]) -> Future[T]:
         """Run ``work(session)`` on the cache's worker (for tools and benchmarks)."""

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from softphone.cache.store import CacheStore, OutboxItem, parse_regions
 from softphone.crm.client import CrmBadResponse, CrmClient, CrmRejected
-from softphone.crm.schema import MAX_PAGE_SIZE, CallLogCreate, OrderCreate
+from softphone.crm.schema import MAX_PAGE_SIZE, CallLogCreate, CustomerLead, OrderCreate
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,16 @@ def rejection_message(exc: CrmRejected) -> str:
     return f"{exc.body.message} ({fields})" if fields else exc.body.message
 
 
-def _document(item: OutboxItem) -> OrderCreate | CallLogCreate:
-    if item.kind == "order":
-        return OrderCreate.model_validate(item.body)
-    return CallLogCreate.model_validate(item.body)
+Outgoing = OrderCreate | CallLogCreate | CustomerLead
+_KINDS: dict[str, type[Outgoing]] = {
+    "order": OrderCreate, "call_log": CallLogCreate, "lead": CustomerLead}
+
+
+def _document(item: OutboxItem) -> Outgoing:
+    model = _KINDS.get(item.kind)
+    if model is None:
+        raise ValueError(f"unknown kind of record {item.kind!r}")
+    return model.model_validate(item.body)
 
 
 class SyncRunner:
@@ -99,8 +105,9 @@ class SyncRunner:
                 return
             try:
                 document = _document(item)
-            except ValidationError as exc:
-                message = f"the record is not valid: {exc.errors()[0]['msg']}"
+            except ValueError as exc:  # pydantic's ValidationError is one too
+                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
+                message = f"the record is not valid: {reason}"
                 self.cache.mark_needs_attention(item.id, message).result()
                 summary.outbox_failed += 1
                 continue
@@ -118,12 +125,14 @@ class SyncRunner:
             self.cache.mark_sent(item.id, server_id, number, time.time()).result()
             summary.outbox_sent += 1
 
-    def _send(self, key: str, document: OrderCreate | CallLogCreate) -> tuple[str, str | None]:
+    def _send(self, key: str, document: Outgoing) -> tuple[str, str | None]:
         """POST one record with its own idempotency key: a replay after a lost answer gets
         the first answer back instead of a second record."""
         if isinstance(document, OrderCreate):
             order = self.client.create_order(key, document)
             return order.id, order.number
+        if isinstance(document, CustomerLead):
+            return self.client.create_lead(key, document).id, None
         call_log = self.client.create_call_log(key, document)
         return call_log.id, None
 

@@ -8,19 +8,34 @@ cache's database worker for every read and write of the cache file. Imports no Q
 
 from __future__ import annotations
 
+import calendar
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from softphone.cache.files import load_key
-from softphone.cache.store import CacheStore, OutboxItem
+from softphone.cache.store import (
+    CachedMatches,
+    CacheStore,
+    Draft,
+    OutboxItem,
+    Recent,
+    parse_regions,
+)
 from softphone.crm.client import CrmAuthFailed, CrmBadResponse, CrmClient, CrmUnavailable
-from softphone.crm.schema import CallLogCreate, Customer, OrderCreate
+from softphone.crm.schema import (
+    CallLog,
+    CallLogCreate,
+    Customer,
+    CustomerLead,
+    Order,
+    OrderCreate,
+)
 from softphone.errors import UserFacingError
 from softphone.numbers import to_e164
 from softphone.paths import Profile
@@ -135,8 +150,46 @@ class SyncService:
         return self._enqueue("call_log", call_log.model_dump(mode="json"),
                              call_log.customer_id or "")
 
+    def queue_lead(self, lead: CustomerLead) -> Future[OutboxItem]:
+        """A first-time caller for the department head; the CRM gives it a customer id
+        when it is sent (the item's ``server_id``)."""
+        return self._enqueue("lead", lead.model_dump(mode="json"), "")
+
     def outbox(self) -> Future[list[OutboxItem]]:
         return self.cache.outbox()
+
+    def recent_for_customer(self, customer_id: str) -> Future[Recent | None]:
+        """The customer's last orders and calls as last fetched from the CRM, if ever."""
+        return self.cache.recent(customer_id)
+
+    def dormant(self, limit: int = 500, now: datetime | None = None
+                ) -> Future[list[Customer]]:
+        """Customers with no order for ``customers.dormant_months`` months (see
+        ``CacheStore.dormant_customers``), longest quiet first."""
+        months = int(self._settings["customers.dormant_months"])
+        before = months_before(now or datetime.now(UTC), months)
+        return self.cache.dormant_customers(before, limit)
+
+    def save_draft(self, draft_id: str, customer_id: str, data: str) -> Future[None]:
+        """Save the order form's draft (its own JSON text) in the encrypted cache."""
+        return self.cache.save_draft(draft_id, customer_id, data, time.time())
+
+    def load_drafts(self) -> Future[list[Draft]]:
+        return self.cache.load_drafts()
+
+    def delete_draft(self, draft_id: str) -> Future[None]:
+        return self.cache.delete_draft(draft_id)
+
+    def cached_matches(self, e164: str) -> Future[CachedMatches]:
+        """What the cache knows of ``e164`` (an E.164 number) for the screen-pop."""
+        return self.cache.find_with_recent(e164)
+
+    def store_fetched(self, customers: Sequence[Customer],
+                      recent: Mapping[str, tuple[Sequence[Order], Sequence[CallLog]]]
+                      ) -> Future[int]:
+        """Keep customers and recent records the screen-pop fetched from the CRM."""
+        regions = parse_regions(str(self._settings["cache.regions"]))
+        return self.cache.store_fetched(customers, recent, regions, time.time())
 
     def find_customers(self, phone: str) -> Future[list[Customer]]:
         """Customers in the local cache having ``phone``, written in any common shape."""
@@ -154,16 +207,23 @@ class SyncService:
 
     # ------------------------------------------------------------------ one pass
 
-    def make_runner(self, should_stop: Callable[[], bool] = lambda: False) -> SyncRunner:
-        """A runner with the current settings and token; raises ``NotConfigured``."""
+    def make_client(self, timeout: float | None = None) -> CrmClient:
+        """A client with the current settings and token (``timeout`` replaces the setting's
+        when shorter); raises ``NotConfigured``. Blocks on the keyring: not the GUI thread.
+        """
         url = str(self._settings["crm.url"])
         if not url:
             raise NotConfigured("no CRM address is set (crm.url)")
         token = self._secrets.get(CRM_TOKEN)
         if not token:
             raise NotConfigured("no CRM token is saved (softphone credentials set crm)")
-        client = CrmClient(url, token, timeout=float(self._settings["crm.timeout_seconds"]),
-                           ca_file=str(self._settings["crm.ca_file"]))
+        limit = float(self._settings["crm.timeout_seconds"])
+        return CrmClient(url, token, timeout=min(limit, timeout or limit),
+                         ca_file=str(self._settings["crm.ca_file"]))
+
+    def make_runner(self, should_stop: Callable[[], bool] = lambda: False) -> SyncRunner:
+        """A runner with the current settings and token; raises ``NotConfigured``."""
+        client = self.make_client()
         options = SyncOptions.from_settings(str(self._settings["cache.regions"]),
                                             int(self._settings["cache.retention_days"]))
         return SyncRunner(client, self.cache, options, should_stop, self._progress)
@@ -268,6 +328,15 @@ class SyncService:
                 listener(new)
             except Exception:
                 log.exception("A sync state listener failed")
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (the month's last day when
+    it is shorter). Any thread."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def _sentence(text: str) -> str:
