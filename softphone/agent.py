@@ -137,6 +137,10 @@ class Agent:
         """
         return "ring" if self.accepts_calls() else self.busy_action
 
+    def now(self) -> float:
+        """The agent's clock (``since`` and ``wrapup_deadline`` are readings of it)."""
+        return self._clock()
+
     def remaining(self) -> float | None:
         """Seconds of wrap-up left now (``None`` outside a timed wrap-up)."""
         return self.state().remaining(self._clock())
