@@ -149,13 +149,17 @@ class OrderDraft:
         self._changed(price_lists)
 
     def reprice(self, products: Mapping[str, schema.Product],
-                price_lists: schema.PriceLists) -> None:
+                price_lists: schema.PriceLists,
+                customer_type: schema.CustomerType | None = None) -> None:
         """Take prices, names and units from the current catalogue and price lists.
 
-        Call it when they change, and on a draft restored after a restart. A line whose
-        product is gone or has no price for this customer keeps its last price, is marked
-        ``unavailable`` with the reason, and blocks submission. GUI thread.
+        Call it when they change, and on a draft restored after a restart, with the
+        customer's ``customer_type`` as the CRM has it now (it may have changed since).
+        A line whose product is gone or has no price for this customer keeps its last
+        price, is marked ``unavailable`` with the reason, and blocks submission. GUI thread.
         """
+        if customer_type is not None:
+            self.customer_type = customer_type
         for line in self.lines:
             product = products.get(line.sku)
             if product is None:

@@ -199,3 +199,13 @@ def test_changes_move_the_updated_time() -> None:
     draft.add_product(product("TEA-1"), PRICE_LISTS)
     assert draft.updated_at.year > 2000
     assert draft.created_at <= draft.updated_at
+
+
+def test_a_restored_draft_takes_the_customers_current_type() -> None:
+    draft = retail_draft()
+    draft.add_product(product("TEA-1", retail="10.00", wholesale="8.00"), PRICE_LISTS)
+    restored = OrderDraft.from_json(draft.to_json())
+    restored.reprice({"TEA-1": product("TEA-1")}, PRICE_LISTS, CT.KEY)
+    assert (restored.customer_type, restored.lines[0].unit_price) == (CT.KEY, D("8.00"))
+    restored.reprice({"TEA-1": product("TEA-1")}, PRICE_LISTS, CT.MARKETER)
+    assert "No price list is set for marketer customers" in restored.lines[0].unavailable
