@@ -8,5 +8,4 @@
 - :mod:`~softphone.orders.suggestions`: what to offer, and why;
 - :mod:`~softphone.orders.catalogue`: product search as the agent types;
 - :mod:`~softphone.orders.drafts`: where drafts are kept between autosaves;
-- :mod:`~softphone.orders.benchmark`: the catalogue search timing command.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from softphone.orders.catalogue import Catalogue, fold
-from tests.core.test_orders_samples import product
+from tests.core.orders_samples import product
 
 PRODUCTS = [
     product("CAF-100", name="Café crème 250 g"),

@@ -11,7 +11,7 @@ import pytest
 from softphone.crm import schema
 from softphone.orders import pricing
 from softphone.orders.draft import MAX_DRAFT_BYTES, DraftFormatError, DraftLine, OrderDraft
-from tests.core.test_orders_samples import PRICE_LISTS, customer, price_lists, product, rule
+from tests.core.orders_samples import PRICE_LISTS, customer, price_lists, product, rule
 
 CT = schema.CustomerType
 D = Decimal

@@ -12,7 +12,7 @@ import pytest
 from softphone.crm import schema
 from softphone.orders import pricing
 from softphone.orders.draft import OrderDraft
-from tests.core.test_orders_samples import (
+from tests.core.orders_samples import (
     PRICE_LISTS,
     T0,
     customer,

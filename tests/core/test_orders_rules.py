@@ -11,7 +11,7 @@ import pytest
 from softphone.crm import schema
 from softphone.orders import rules
 from softphone.orders.draft import OrderDraft
-from tests.core.test_orders_samples import PRICE_LISTS, customer, product
+from tests.core.orders_samples import PRICE_LISTS, customer, product
 
 CT = schema.CustomerType
 DM = schema.DeliveryMethod

@@ -9,7 +9,7 @@ from softphone.crm import schema
 from softphone.orders import suggestions
 from softphone.orders.draft import OrderDraft
 from softphone.orders.drafts import DraftStore, InMemoryDraftStore
-from tests.core.test_orders_samples import PRICE_LISTS, T0, customer, product
+from tests.core.orders_samples import PRICE_LISTS, T0, customer, product
 
 CT = schema.CustomerType
 D = Decimal

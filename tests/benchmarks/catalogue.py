@@ -1,4 +1,4 @@
-"""Catalogue search timing: ``python -m softphone.orders.benchmark [--products N]``.
+"""Catalogue search timing: ``python -m tests.benchmarks.catalogue [--products N]``.
 
 Builds a catalogue of N made-up products named in several scripts (Latin with accents,
 Greek, Persian, Vietnamese), then times searches an agent would type, from one letter to
@@ -28,7 +28,7 @@ _QUERIES = ["c", "ca", "cafe", "cafe creme", "the", "kave", "καφε", "τσα�
 
 def made_up_catalogue(count: int, seed: int = 7) -> list[schema.Product]:
     """``count`` products with two to four words from several languages in each name."""
-    pick = random.Random(seed)  # noqa: S311 -- made-up data, the same on every run
+    pick = random.Random(seed)
     now = datetime.now(UTC)
     return [schema.Product(sku=f"SKU-{index:05d}",
                            name=" ".join(pick.sample(_WORDS, pick.randint(2, 4))),
