@@ -21,10 +21,14 @@ from softphone.crm.schema import (
     CustomerType,
     Delivery,
     DeliveryMethod,
+    DiscountRule,
     Manager,
     Order,
     OrderLine,
     OrderStatus,
+    PriceColumn,
+    PriceLists,
+    Product,
 )
 
 NOW = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
@@ -112,6 +116,44 @@ def calls(customer_id: str = "C-1001") -> list[CallLog]:
                     duration_seconds=180, disposition=disposition, notes=notes,
                     created_at=NOW - timedelta(days=days))
             for index, (disposition, notes, days) in enumerate(rows)]
+
+
+PRODUCT_ROWS = [
+    # sku, name, unit, stock, new, special, key, regional, retail
+    ("NM-500", "Nước mắm Phú Quốc 40°N 500 ml", "bottle", 320, False, True, "3.10", "3.40",
+     "3.90"),
+    ("RICE-25", "Gạo ST25 25 kg", "bag", 80, False, False, "31.00", "33.50", "36.00"),
+    ("OIL-5", "Ελαιόλαδο Καλαμάτας 5 L", "can", 45, True, False, "38.00", "41.00", "46.50"),
+    ("PAP-100", "Szegedi édes paprika 100 g", "pack", 600, True, False, "1.20", "1.35",
+     "1.60"),
+    ("SAF-1", "زعفران سرگل ۱ گرم", "box", 12, False, True, "6.80", "7.20", "8.50"),  # noqa: RUF001
+    ("ZAC-1", "Zacuscă de casă 300 g", "jar", 150, False, False, "2.10", "2.30", "2.70"),
+    ("FETA-1", "Φέτα ΠΟΠ 1 kg", "tub", 0, False, False, "9.50", "10.20", "11.90"),
+]
+
+
+def products() -> list[Product]:
+    rows = []
+    for sku, name, unit, stock, new, special, key, regional, retail_price in PRODUCT_ROWS:
+        rows.append(Product(sku=sku, name=name, unit=unit, stock=stock, is_new=new,
+                            is_special=special, updated_at=NOW,
+                            prices={"wholesale": Decimal(key), "regional": Decimal(regional),
+                                    "retail": Decimal(retail_price)}))
+    return rows
+
+
+def price_lists() -> PriceLists:
+    return PriceLists(
+        columns=[PriceColumn(id="wholesale", name="Wholesale"),
+                 PriceColumn(id="regional", name="Regional"),
+                 PriceColumn(id="retail", name="Retail")],
+        column_for_type={CustomerType.KEY: "wholesale", CustomerType.REGIONAL: "regional",
+                         CustomerType.RETAIL: "retail", CustomerType.MARKETER: "wholesale",
+                         CustomerType.NEW: "retail"},
+        discount_rules=[DiscountRule(id="key-10", description="Key accounts, 10 or more",
+                                     customer_type=CustomerType.KEY, min_quantity=10,
+                                     percent=Decimal(5))],
+        tax_percent=Decimal(10))
 
 
 def main(out: Path) -> None:  # filled in with the screens below
