@@ -557,9 +557,9 @@ class Phone:
 
     def audio_levels(self) -> AudioLevels | None:
         """Peak levels since the last report, while the sound card is open."""
-        if self.sound is None or not self.sound.running:
+        if self.sound is None or not self.sound.running or self.port is None:
             return None
-        mic, speaker = self.sound.take_levels()
+        mic, speaker = self.port.take_levels()
         return AudioLevels(round(mic, 3), round(speaker, 3))
 
     def stream_stats(self) -> list[StreamStats]:
