@@ -1,7 +1,7 @@
 """Everything one running app owns, assembled without Qt.
 
 ``AppContext`` ties together the profile, the layered settings, logging, the database
-worker, the call history, the keyring, the phone and the CRM sync service. The GUI
+worker, the call history, the keyring, the phone, the CRM sync service and the screen-pop. The GUI
 builds one at start-up and closes it at exit; tests build their own. Runs on the main
 thread.
 """
@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from softphone import logs
+from softphone import logs, protocol
 from softphone.cache.files import load_key
 from softphone.cache.store import CacheStore
 from softphone.paths import Profile, system_settings_file
-from softphone.phone import Phone
+from softphone.phone import Phone, PhoneEvent
+from softphone.screenpop import ScreenPopService
 from softphone.secrets import SIP_ACCOUNT, SecretStore
 from softphone.settings import Settings
 from softphone.storage.history import CallHistory, move_clear_history
@@ -40,6 +41,7 @@ class AppContext:
     password_prompt: PasswordPrompt | None = None
     keyring_available: bool = field(default=True)
     sync: SyncService | None = None
+    screenpop: ScreenPopService | None = None
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -62,12 +64,30 @@ class AppContext:
         context = cls(profile, settings, secrets, cache, history, phone, password_prompt)
         context.keyring_available = secrets.available()
         context.sync = SyncService(profile, settings, secrets, cache)
+        context.screenpop = ScreenPopService(context.sync, settings)
+        phone.subscribe(context._look_up_callers)
         return context
+
+    def _look_up_callers(self, event: PhoneEvent) -> None:
+        """Start the screen-pop as soon as a call reaches the app (the phone's event thread).
+
+        ``ScreenPopService`` returns at once; its results go to its own listeners.
+        """
+        if self.screenpop is None:
+            return
+        if isinstance(event, protocol.IncomingCall):
+            remote = event.remote
+            self.screenpop.on_incoming(event.call_id, remote.number or remote.uri,
+                                       remote.display_name)
+        elif (isinstance(event, protocol.CallStateChanged) and event.direction == "outgoing"
+              and event.state == "calling"):
+            self.screenpop.on_outgoing(event.call_id, event.remote.number or event.remote.uri)
 
     def status(self) -> dict[str, Any]:
         """``softphone status --json``: the phone's state and the CRM sync's."""
         status = self.phone.status()
         status["sync"] = self.sync.state().as_json() if self.sync else None
+        status["screen_pop"] = self.screenpop.status_json() if self.screenpop else None
         return status
 
     def sip_password(self) -> str | None:
@@ -92,6 +112,8 @@ class AppContext:
 
     def close(self) -> None:
         self.phone.stop()
+        if self.screenpop is not None:
+            self.screenpop.close()
         if self.sync is not None:
             self.sync.stop()
         self.cache.close()
