@@ -47,7 +47,7 @@ from softphone.gui.formatting import (
     type_name,
 )
 from softphone.gui.keyed import keyed_button
-from softphone.gui.text import ElidedLabel, isolate, plain_tooltip
+from softphone.gui.text import ElidedLabel, isolate, plain_tooltip, text_direction
 
 ORDER_KEY = "Ctrl+Shift+O"
 MANAGER_KEY = "Ctrl+Shift+G"
@@ -360,7 +360,15 @@ class CustomerCard(QFrame):
         self._show_alert(customer)
         self._show_details(customer)
         notes = customer.notes.strip()
+        direction = text_direction(notes)  # Persian notes start at the right
+        self.notes.setLayoutDirection(direction)
         self.notes.setPlainText(bounded(notes, MAX_NOTES_CHARS))
+        option = self.notes.document().defaultTextOption()
+        option.setTextDirection(direction)
+        option.setAlignment(Qt.AlignmentFlag.AlignAbsolute | (
+            Qt.AlignmentFlag.AlignRight if direction == Qt.LayoutDirection.RightToLeft
+            else Qt.AlignmentFlag.AlignLeft))
+        self.notes.document().setDefaultTextOption(option)
         self.notes.setToolTip(plain_tooltip(bounded(notes, 1000)) if notes else "")
         self.notes_title.setVisible(bool(notes))
         self.notes.setVisible(bool(notes))

@@ -1,4 +1,4 @@
-"""Buttons that show their keyboard shortcut, and lists that act on Return.
+"""Buttons that show their keyboard shortcut, and short lists sized to their rows.
 
 The customer screens are used with the headset on and the hands on the keyboard: every
 command has a key, and the key is written on the button ("Take order (Ctrl+Shift+O)"),
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QPushButton, QWidget
+from PySide6.QtWidgets import QListWidget, QPushButton, QWidget
 
 
 def keys(shortcut: str) -> str:
@@ -42,3 +42,11 @@ def keyed_button(label: str, shortcut: str, help_text: str, parent: QWidget,
         key.setContext(Qt.ShortcutContext.WindowShortcut)
         key.activated.connect(button.click)
     return button
+
+
+def fit_rows(view: QListWidget, most: int) -> None:
+    """Make ``view`` exactly as tall as its rows, up to ``most`` rows (then it scrolls)."""
+    view.ensurePolished()
+    rows = max(1, min(view.count(), most))
+    row_height = view.sizeHintForRow(0) if view.count() else view.fontMetrics().height() + 8
+    view.setFixedHeight(rows * max(row_height, 1) + 2 * view.frameWidth() + 2)

@@ -74,8 +74,8 @@ from softphone.crm.schema import (
 )
 from softphone.gui.customer_card import MANAGER_KEY, Badge
 from softphone.gui.formatting import line, money, type_name
-from softphone.gui.keyed import keyed_button, keys
-from softphone.gui.text import ElidedLabel, plain_tooltip
+from softphone.gui.keyed import fit_rows, keyed_button, keys
+from softphone.gui.text import ElidedLabel, isolate, plain_tooltip
 from softphone.orders import pricing, rules
 from softphone.orders.catalogue import Catalogue
 from softphone.orders.draft import MAX_QUANTITY, OrderDraft
@@ -166,6 +166,7 @@ class OrderForm(QWidget):
         layout.addWidget(self._build_suggestions())
         layout.addWidget(self._build_delivery())
         layout.addLayout(self._build_footer())
+        layout.addStretch(1)
         for widget in self.findChildren(QWidget):
             if isinstance(widget, (QLineEdit, QPlainTextEdit, QComboBox, QDateEdit,
                                    QCheckBox, QListWidget, QTableWidget)):
@@ -182,7 +183,6 @@ class OrderForm(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.title, 1)
         row.addWidget(self.badge)
-        row.addWidget(self.back_button)
         return row
 
     def _build_restore_bar(self) -> QFrame:
@@ -207,7 +207,7 @@ class OrderForm(QWidget):
     def _build_debt_block(self) -> QFrame:
         self.debt = QFrame(self)
         self.debt.setObjectName("debtBlock")
-        sign = QLabel("⛔", self.debt)
+        sign = QLabel("⚠", self.debt)
         sign.setObjectName("cardAlertSign")
         title = QLabel(tr("Order blocked"), self.debt)
         title.setObjectName("cardAlertTitle")
@@ -469,7 +469,7 @@ class OrderForm(QWidget):
         outer.addLayout(form)
         return box
 
-    def _build_footer(self) -> QHBoxLayout:
+    def _build_footer(self) -> QVBoxLayout:
         self.summary = QLabel("", self)
         self.summary.setObjectName("inlineError")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
@@ -482,9 +482,14 @@ class OrderForm(QWidget):
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.submit,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         row = QHBoxLayout()
-        row.addWidget(self.summary, 1)
-        row.addWidget(self.submit_button, 0, Qt.AlignmentFlag.AlignBottom)
-        return row
+        row.addWidget(self.back_button)
+        row.addStretch(1)
+        row.addWidget(self.submit_button)
+        footer = QVBoxLayout()
+        footer.setSpacing(4)
+        footer.addWidget(self.summary)
+        footer.addLayout(row)
+        return footer
 
     def _text_box(self, parent: QWidget) -> QPlainTextEdit:
         box = QPlainTextEdit(parent)
@@ -615,7 +620,7 @@ class OrderForm(QWidget):
                 price = tr("no price")
             flags = "".join(flag for flag, on in (("★ ", product.is_special),
                                                   ("NEW ", product.is_new)) if on)
-            text_line = (f"{flags}{line(product.name, 120)} · {product.sku} · {price} / "
+            text_line = (f"{flags}{isolate(line(product.name, 120))} · {product.sku} · {price} / "
                          f"{line(product.unit, 16)} · " + tr("stock {n}").format(n=product.stock))
             item = QListWidgetItem(text_line, self.results)
             item.setData(PRODUCT_ROLE, product.sku)
@@ -624,6 +629,7 @@ class OrderForm(QWidget):
         self.results.setVisible(has)
         self.search_hint.setVisible(has)
         if has:
+            fit_rows(self.results, RESULT_ROWS)
             self.results.setCurrentRow(0)
         elif text.strip():
             self.search_error.setText(tr("No product matches “{text}”.").format(
@@ -864,7 +870,7 @@ class OrderForm(QWidget):
             product = suggestion.product
             price = money(pricing.unit_price(product, customer.type, self.price_lists))
             mark = "✓ " + tr("offered") + " · " if product.sku in offered else ""
-            item = QListWidgetItem(f"{mark}{line(product.name, 120)} · {price} — "
+            item = QListWidgetItem(f"{mark}{isolate(line(product.name, 120))} · {price} — "
                                    f"{suggestion.reason}", self.suggestion_list)
             item.setToolTip(plain_tooltip(f"{product.name} ({product.sku})\n{suggestion.reason}"))
             item.setData(Qt.ItemDataRole.AccessibleTextRole,
@@ -874,8 +880,7 @@ class OrderForm(QWidget):
                 self.suggestion_list.setCurrentItem(item)
         if self.suggestion_list.currentRow() < 0 and self.suggestions:
             self.suggestion_list.setCurrentRow(0)
-        rows = max(1, min(len(self.suggestions), 5))
-        self.suggestion_list.setFixedHeight(rows * (self.fontMetrics().height() + 6) + 8)
+        fit_rows(self.suggestion_list, 5)
         made = rules.offers_made(draft)
         if draft.suggestions_dismissed_at is not None:
             text = tr("Offered {made} · prompt dismissed").format(made=made)

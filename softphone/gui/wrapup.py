@@ -19,7 +19,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from softphone.agent import WrapUp, call_log
 from softphone.gui.calls_view import format_duration
 from softphone.gui.formatting import line
-from softphone.gui.keyed import keyed_button
+from softphone.gui.keyed import fit_rows, keyed_button
 from softphone.gui.text import ElidedLabel
 from softphone.storage.history import HistoryEntry
 
@@ -179,8 +179,12 @@ class WrapUpForm(QWidget):
             item = QListWidgetItem(label, self.dispositions)
             item.setData(DISPOSITION_ROLE, text)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, text)
-        rows = max(1, min(len(dispositions), 9))
-        self.dispositions.setFixedHeight(rows * (self.fontMetrics().height() + 6) + 8)
+        fit_rows(self.dispositions, 9)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """Rows are measured once the stylesheet applies (their padding counts)."""
+        super().showEvent(event)
+        fit_rows(self.dispositions, 9)
 
     def start(self, entry: HistoryEntry, deadline: float | None, *,
               customer_id: str | None = None, customer_name: str = "", agent: str = "") -> None:

@@ -13,7 +13,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QApplication, QWidget
+
+from softphone.agent import Agent
 from softphone.crm.schema import (
     CallDirection,
     CallLog,
@@ -30,6 +35,18 @@ from softphone.crm.schema import (
     PriceLists,
     Product,
 )
+from softphone.gui.agent_state_view import AgentBridge, AgentStateView
+from softphone.gui.application import create_application
+from softphone.gui.order_form import OrderForm
+from softphone.gui.workspace import Workspace
+from softphone.gui.wrapup import parse_dispositions
+from softphone.orders.catalogue import Catalogue
+from softphone.orders.drafts import InMemoryDraftStore
+from softphone.phone import CallEnded
+from softphone.protocol import CallStateChanged, RemoteParty
+from softphone.screenpop import ScreenPopResult
+from softphone.storage.history import HistoryEntry
+from tests.gui.harness import FakeClock
 
 NOW = datetime(2025, 3, 4, 10, 30, tzinfo=UTC)
 
@@ -156,8 +173,142 @@ def price_lists() -> PriceLists:
         tax_percent=Decimal(10))
 
 
-def main(out: Path) -> None:  # filled in with the screens below
+def settle(app: QApplication) -> None:
+    for _ in range(5):
+        app.processEvents()
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    widget.grab().save(str(out / f"{name}.png"))
+    print(out / f"{name}.png")
+
+
+def pop(matches: list[Customer], **overrides: Any) -> ScreenPopResult:
+    """A screen-pop result as the service delivers it."""
+    values: dict[str, Any] = {
+        "call_id": "c1", "number": "+84 28 3822 1234", "e164": "+842838221234",
+        "matches": matches, "source": "crm", "fetched_at": NOW,
+        "recent_orders": orders(), "recent_calls": calls(), "withheld": False}
+    values.update(overrides)
+    return ScreenPopResult(**values)
+
+
+def fill_order(form: OrderForm) -> None:
+    """Three lines, a delivery agreed, two products offered."""
+    catalogue = form.catalogue
+    for sku, quantity in (("NM-500", 24), ("RICE-25", 4), ("PAP-100", 10)):
+        product = catalogue.get(sku)
+        assert product is not None
+        form.add_product(product)
+        form.set_quantity(sku, quantity)
+    form.date.setDate(QDate(2025, 3, 6))
+    form.time_window.setEditText("08:00-12:00")
+    form.contact.setText("Lê Văn Tâm (warehouse)")
+    form.contact.textEdited.emit(form.contact.text())
+    form.payment.setEditText("Bank transfer")
+    form.documents["Invoice"].setChecked(True)
+    form.documents["Delivery note"].setChecked(True)
+
+
+def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    app = create_application(["screens"])
+    clock = FakeClock()
+    workspace = Workspace(InMemoryDraftStore(), dispositions=parse_dispositions(
+        "Order taken,Information given,Complaint,Callback requested,Transferred,Wrong number"),
+        default_region="VN", agent="1001", clock=clock, today=NOW.date)
+    workspace.set_catalogue(Catalogue(products()), price_lists(),
+                            {CustomerType.KEY: ["ZAC-1", "FETA-1"]})
+    workspace.resize(560, 860)
+    workspace.show()
+    settle(app)
+
+    workspace.show_lookup(pop([customer()]), now=NOW)
+    settle(app)
+    save(workspace, out, "card-key-account-debt")
+
+    workspace.show_lookup(pop([retail()], number="+40 21 310 2040", source="cache",
+                              fetched_at=NOW - timedelta(hours=3), recent_orders=[],
+                              recent_calls=[]), now=NOW)
+    settle(app)
+    save(workspace, out, "card-retail-from-cache")
+
+    workspace.show_lookup(pop([persian()], number="+98 21 8888 7777", recent_orders=[],
+                              recent_calls=[]), now=NOW)
+    settle(app)
+    save(workspace, out, "card-rtl")
+
+    long_notes = "Giao hàng trước 10:00. " * 40 + "x" * 300
+    workspace.show_lookup(pop([customer(name="<b>Boss</b> " + "Nguyễn Thị Mai Phương " * 8,
+                                        company="Công ty TNHH " * 14, notes=long_notes)]),
+                          now=NOW)
+    settle(app)
+    save(workspace, out, "card-long-markup")
+
+    workspace.show_lookup(pop([], number="anonymous", e164=None, withheld=True,
+                              source="none", recent_orders=[], recent_calls=[]))
+    settle(app)
+    save(workspace, out, "card-withheld")
+
+    workspace.show_lookup(pop([customer(), greek(), persian(), hungarian()]))
+    settle(app)
+    save(workspace, out, "chooser")
+
+    workspace.show_lookup(pop([], number="028 3822 9999", source="none", recent_orders=[],
+                              recent_calls=[]))
+    workspace.show_new_customer()
+    workspace.new_customer.set_value("name", "Trần Thị Lan")
+    workspace.new_customer.set_value("email", "lan at example")
+    workspace.new_customer.save()
+    settle(app)
+    save(workspace, out, "new-customer")
+
+    form = workspace.order_form
+    workspace.resize(620, 1500)
+    workspace.show_lookup(pop([customer()]), now=NOW)
+    workspace.open_order_form()
+    fill_order(form)
+    form.submit()
+    settle(app)
+    save(form, out, "order-form-debt")
+
+    clean = customer(overdue_debt=Decimal(0), balance=Decimal("1200.00"))
+    workspace.order_form.draft = None
+    workspace.show_lookup(pop([clean]), now=NOW)
+    workspace.open_order_form()
+    fill_order(form)
+    form.suggestion_list.setCurrentRow(0)
+    form.mark_offered()
+    form.submit()
+    settle(app)
+    save(form, out, "order-form-offer-prompt")
+
+    workspace.resize(560, 860)
+    entry = HistoryEntry("c1", "incoming", "Nguyễn Thị Mai", "+84 28 3822 1234", "",
+                         NOW.timestamp(), NOW.timestamp() + 4, NOW.timestamp() + 190, 186.0,
+                         "answered")
+    workspace.show_wrapup(entry, clock() + 60)
+    clock.advance(17)
+    workspace.wrapup.tick()
+    workspace.wrapup.dispositions.setCurrentRow(0)
+    workspace.wrapup.notes.setPlainText("Ordered 24 bottles of fish sauce; asked about the "
+                                        "spring price list.")
+    workspace.wrapup.set_callback(datetime(2025, 3, 11, 9, 30))
+    settle(app)
+    save(workspace, out, "wrapup")
+
+    agent = Agent({"wrapup.seconds": 60, "agent.busy_action": "decline"}, clock=clock)
+    bridge = AgentBridge(agent)
+    states = AgentStateView(bridge)
+    states.show()
+    settle(app)
+    save(states, out, "agent-state-available")
+    agent.handle_event(CallStateChanged("c1", "confirmed", "incoming",
+                                        RemoteParty("", "+842838221234", ""), 200))
+    agent.handle_event(CallEnded(entry))
+    settle(app)
+    save(states, out, "agent-state-wrapup")
+    bridge.close()
 
 
 if __name__ == "__main__":

@@ -128,6 +128,13 @@ def test_rtl_name_reads_right_to_left(card: CustomerCard) -> None:
     assert card.name.direction() == Qt.LayoutDirection.RightToLeft
     assert card.company.direction() == Qt.LayoutDirection.RightToLeft
     assert card.fields["region"].direction() == Qt.LayoutDirection.RightToLeft
+    option = card.notes.document().defaultTextOption()
+    assert option.textDirection() == Qt.LayoutDirection.RightToLeft
+    assert option.alignment() & Qt.AlignmentFlag.AlignRight
+    card.show_customer(customer(), now=NOW)
+    option = card.notes.document().defaultTextOption()
+    assert option.textDirection() == Qt.LayoutDirection.LeftToRight
+    assert option.alignment() & Qt.AlignmentFlag.AlignLeft
 
 
 def test_loading_unknown_and_withheld(qtbot: QtBot, card: CustomerCard) -> None:
