@@ -560,7 +560,9 @@ class OrderForm(QWidget):
         self.draft = draft
         self.tried_submit = False
         self._touched.clear()
-        draft.reprice(self.catalogue.by_sku, self.price_lists)
+        # A restored draft is priced for the customer's type as it is now.
+        draft.reprice(self.catalogue.by_sku, self.price_lists,
+                      self.customer.type if self.customer is not None else None)
         self._fill_fields()
         self.search.clear()
         self.offer_prompt.hide()
