@@ -87,7 +87,10 @@ class CallHistory:
         """
         def work(session: Session) -> list[HistoryEntry]:
             rows = session.scalars(
-                select(CallHistoryRow).order_by(CallHistoryRow.started_at.desc()).limit(limit)
+                select(CallHistoryRow)
+                # Calls started in the same instant: the one recorded last first.
+                .order_by(CallHistoryRow.started_at.desc(), CallHistoryRow.id.desc())
+                .limit(limit)
             )
             return [HistoryEntry.from_row(row) for row in rows]
 
