@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from softphone import logs, protocol
+from softphone.agent import BUSY_CODE, Agent
 from softphone.cache.files import load_key
 from softphone.cache.store import CacheStore
 from softphone.paths import Profile, system_settings_file
@@ -42,6 +43,7 @@ class AppContext:
     keyring_available: bool = field(default=True)
     sync: SyncService | None = None
     screenpop: ScreenPopService | None = None
+    agent: Agent | None = None
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -65,8 +67,21 @@ class AppContext:
         context.keyring_available = secrets.available()
         context.sync = SyncService(profile, settings, secrets, cache)
         context.screenpop = ScreenPopService(context.sync, settings)
-        phone.subscribe(context._look_up_callers)
+        context.agent = Agent(settings)
+        phone.subscribe(context._on_phone_event)
         return context
+
+    def _on_phone_event(self, event: PhoneEvent) -> None:
+        """The phone's event thread: keep the agent's state, turn away calls while the
+        agent is not Available (setting ``agent.busy_action``), start the screen-pop."""
+        if self.agent is not None:
+            self.agent.handle_event(event)
+            if (isinstance(event, protocol.IncomingCall)
+                    and self.agent.incoming_call_action() == "decline"):
+                log.info("Declining call %s: the agent is not available", event.call_id)
+                self.phone.decline(event.call_id, BUSY_CODE)
+                return
+        self._look_up_callers(event)
 
     def _look_up_callers(self, event: PhoneEvent) -> None:
         """Start the screen-pop as soon as a call reaches the app (the phone's event thread).
@@ -88,6 +103,7 @@ class AppContext:
         status = self.phone.status()
         status["sync"] = self.sync.state().as_json() if self.sync else None
         status["screen_pop"] = self.screenpop.status_json() if self.screenpop else None
+        status["agent"] = ({"status": str(self.agent.status)} if self.agent else None)
         return status
 
     def sip_password(self) -> str | None:

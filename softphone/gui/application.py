@@ -28,14 +28,23 @@ from PySide6.QtCore import (
     QTimer,
     QTranslator,
 )
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
 
 from softphone import __version__, control, protocol
 from softphone.context import AppContext, PasswordPrompt
 from softphone.errors import UserFacingError
 from softphone.gui import resources
 from softphone.gui.actions import CallActions
+from softphone.gui.agent_state_view import AgentBridge, AgentStateView
 from softphone.gui.bridge import PhoneBridge
+from softphone.gui.desk import CustomerDesk
 from softphone.gui.errors_dialog import ErrorReporter, ExceptHook, install_excepthook
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.ipc import ControlServer
@@ -155,6 +164,10 @@ class SoftphoneGui(QObject):
             self.sync_indicator.show_state(context.sync.state())
             self.bridge.registration_changed.connect(self._sync_when_back_online)
         self._registered = False
+        self.agent_bridge: AgentBridge | None = None
+        self.desk: CustomerDesk | None = None
+        if context.agent is not None and context.sync is not None:
+            self._add_customer_desk()
         self.control_server = self._start_control_server()
         self._closed = False
 
@@ -171,6 +184,31 @@ class SoftphoneGui(QObject):
                                           self.reload_settings, self.context.status)
 
         return ControlServer(name, handle, self)
+
+    def _add_customer_desk(self) -> None:
+        """The agent's state in the status bar and the customer desk right of the phone."""
+        assert self.context.agent is not None
+        self.agent_bridge = AgentBridge(self.context.agent, self)
+        self.window.statusBar().addWidget(AgentStateView(self.agent_bridge, self.window))
+        self.desk = CustomerDesk(self.context, self.bridge, self.call_actions,
+                                 self._notify, self)
+        self.agent_bridge.changed.connect(self.desk.agent_changed)
+        if self.sync_bridge is not None:
+            self.sync_bridge.state_changed.connect(self.desk.sync_changed)
+        phone_panel = self.window.takeCentralWidget()
+        assert phone_panel is not None
+        splitter = QSplitter(Qt.Orientation.Horizontal, self.window)
+        splitter.setObjectName("deskSplitter")
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(phone_panel)
+        splitter.addWidget(self.desk.workspace)
+        splitter.setStretchFactor(1, 1)
+        self.window.setCentralWidget(splitter)
+        self.window.resize(max(self.window.width(), 1180), self.window.height())
+        splitter.setSizes([440, 740])
+
+    def _notify(self, text: str) -> None:
+        self.window.banners.show_banner("desk", text, "warning", timeout_ms=15_000)
 
     def _sync_when_back_online(self, event: protocol.RegistrationChanged) -> None:
         """Registered again after a failure: the network is back, so sync at once."""
@@ -194,6 +232,8 @@ class SoftphoneGui(QObject):
         self.window.show()
         if self.context.sync is not None:
             self.context.sync.start()
+        if self.desk is not None:
+            self.desk.start()
         try:
             self.context.phone.start()
         except OSError as exc:
@@ -239,6 +279,8 @@ class SoftphoneGui(QObject):
             return
         self._closed = True
         self.bridge.close()
+        if self.agent_bridge is not None:
+            self.agent_bridge.close()
         self.tray.hide()
         self.control_server.close()
         if self._previous_hook is not None:

@@ -25,6 +25,8 @@ USERS: dict[str, str] = {
     "customer": "customerpw",
     "second": "secondpw",
     "manager": "managerpw",
+    # A customer whose SIP user is a national phone number (Romania), for the screen-pop.
+    "0720000007": "phonepw",
 }
 _REPORT_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 
