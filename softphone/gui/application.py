@@ -195,6 +195,9 @@ class SoftphoneGui(QObject):
         self.agent_bridge.changed.connect(self.desk.agent_changed)
         if self.sync_bridge is not None:
             self.sync_bridge.state_changed.connect(self.desk.sync_changed)
+            if self.window.outbox is not None:
+                outbox = self.window.outbox
+                self.sync_bridge.state_changed.connect(lambda _state: outbox.refresh())
         phone_panel = self.window.takeCentralWidget()
         assert phone_panel is not None
         splitter = QSplitter(Qt.Orientation.Horizontal, self.window)

@@ -38,6 +38,7 @@ from softphone.gui.bridge import CALL_EVENTS, PhoneBridge
 from softphone.gui.calls_view import CallList
 from softphone.gui.errors_dialog import ErrorReporter
 from softphone.gui.history_view import HistoryView
+from softphone.gui.outbox_view import OutboxView
 from softphone.gui.settings_dialog import SettingsDialog
 from softphone.gui.shortcuts import SPECS, ShortcutsDialog, make_action, tooltip_for
 from softphone.gui.status import RegistrationIndicator
@@ -138,6 +139,11 @@ class MainWindow(QMainWindow):
         self.history.redial_requested.connect(self.redial)
         self.history.load_failed.connect(self._on_history_failed)
         self.tabs.addTab(self.history, tr("H&istory"))
+        self.outbox: OutboxView | None = None
+        if self.context.sync is not None:
+            self.outbox = OutboxView(self.context.sync, self.tabs)
+            self.tabs.addTab(self.outbox, tr("&Orders"))
+            self.tabs.currentChanged.connect(self._refresh_outbox_when_shown)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._set_tab_order()
@@ -311,6 +317,10 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(tr("On a call — Softphone"))
         else:
             self.setWindowTitle("Softphone")
+
+    def _refresh_outbox_when_shown(self, index: int) -> None:
+        if self.outbox is not None and self.tabs.widget(index) is self.outbox:
+            self.outbox.refresh()
 
     def refresh_history(self) -> None:
         """Reload the History tab in the background; it fills when the rows arrive."""
