@@ -1,0 +1,130 @@
+"""The customer desk in the real app, against the real CRM server as a process.
+
+The app's own objects (``AppContext``, ``SoftphoneGui``, the sync service and encrypted
+cache) run in this process, the phone engine is not started; the caller's number goes
+through the real screen-pop service. The CRM is stopped before the call: the card comes
+from the cache, the order is typed and queued offline, the wrap-up is done; when the
+CRM is back it holds the order and the call log exactly once. The keyring is the private
+gnome-keyring of tests/run.sh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from softphone.context import AppContext
+from softphone.gui.application import PasswordPrompter, SoftphoneGui
+from softphone.gui.desk import CustomerDesk
+from softphone.paths import Profile
+from softphone.storage.history import HistoryEntry
+from tests.peers.crm_server import CrmServer
+from tests.sync.helpers import PRICE_LISTS, customer, product
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+@pytest.fixture
+def crm(tmp_path: Path) -> Iterator[CrmServer]:
+    server = CrmServer(tmp_path / "crm")
+    server.start()
+    server.import_data({
+        "price_lists": PRICE_LISTS,
+        "customers": [customer(7, name="Ioana Popescu", type="retail")],
+        "products": [product(n) for n in range(1, 8)],
+    })
+    keyring.set_password("softphone", "crm", server.token)
+    try:
+        yield server
+    finally:
+        keyring.delete_password("softphone", "crm")
+        server.stop()
+
+
+@pytest.fixture
+def gui(qtbot: QtBot, tmp_path: Path, crm: CrmServer) -> Iterator[SoftphoneGui]:
+    context = AppContext.create(Profile.from_dir(tmp_path / "profile"))
+    for name, value in (("crm.url", crm.url), ("crm.timeout_seconds", 2),
+                        ("sync.interval_seconds", 5), ("calls.default_region", "RO"),
+                        ("wrapup.seconds", 0)):
+        context.settings.set(name, value)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    running = SoftphoneGui(app, context, PasswordPrompter())
+    try:
+        assert context.sync is not None and running.desk is not None
+        context.sync.start()
+        running.desk.start()
+        running.window.show()
+        yield running
+    finally:
+        running.shutdown()
+
+
+def test_order_taken_offline_reaches_the_crm_once(qtbot: QtBot, gui: SoftphoneGui,
+                                                  crm: CrmServer) -> None:
+    sync, desk = gui.context.sync, gui.desk
+    assert sync is not None and desk is not None and gui.context.screenpop is not None
+    qtbot.waitUntil(lambda: sync.state().connection == "online"
+                    and sync.state().customers_cached == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: desk.workspace.catalogue.get("SKU-1") is not None, timeout=10_000)
+    crm.kill()
+
+    gui.context.screenpop.on_incoming("call-1", "sip:0720000007@pbx", "Ioana")
+    qtbot.waitUntil(lambda: desk.workspace.customer is not None, timeout=10_000)
+    assert desk.workspace.customer.id == "c7"
+    shown = gui.context.screenpop.status_json()
+    assert shown is not None and shown["source"] == "cache" and shown["shown_ms"] is not None
+
+    take_order_by_keyboard(qtbot, desk)
+    qtbot.waitUntil(lambda: sync.state().outbox_waiting == 1, timeout=10_000)
+
+    started = time.time() - 95
+    desk.workspace.show_wrapup(HistoryEntry(
+        "call-1", "incoming", "Ioana", "0720000007", "sip:0720000007@pbx", started,
+        started + 5, started + 95, 90.0, "answered"), None)
+    wrapup = desk.workspace.wrapup
+    qtbot.keyClick(wrapup.dispositions, Qt.Key.Key_1)
+    qtbot.keyClick(wrapup.dispositions, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: sync.state().outbox_waiting == 2, timeout=10_000)
+
+    crm.start()
+    sync.sync_now()
+    qtbot.waitUntil(lambda: sync.state().outbox_waiting == 0, timeout=60_000)
+    with crm.client() as client:
+        orders = client.get("/customers/c7/orders").json()["orders"]
+        calls = client.get("/customers/c7/calls").json()["calls"]
+    assert len(orders) == 1
+    assert [line["sku"] for line in orders[0]["lines"]] == ["SKU-2"]
+    assert orders[0]["lines"][0]["quantity"] == 3
+    assert orders[0]["call_id"] == "call-1"
+    assert len(calls) == 1
+    assert calls[0]["disposition"] == "Order taken"
+
+
+def take_order_by_keyboard(qtbot: QtBot, desk: CustomerDesk) -> None:
+    workspace = desk.workspace
+    assert workspace.open_order_form()
+    form = workspace.order_form
+    form.focus_search()
+    qtbot.keyClicks(form.search, "SKU-2")
+    qtbot.keyClick(form.search, Qt.Key.Key_Return)
+    for _ in range(2):
+        qtbot.keyClick(form.search, Qt.Key.Key_Return)  # again: one more each time
+    form.date.setDate(QDate.currentDate().addDays(3))
+    form.contact.setFocus()
+    qtbot.keyClicks(form.contact, "Ioana Popescu")
+    qtbot.keyClicks(form.address, "Str. Lipscani 10, Bucharest")  # QTest types Latin-1 only
+    form.payment.setFocus()
+    form.payment.setEditText("Bank transfer")
+    with qtbot.waitSignal(workspace.order_submitted, timeout=5000):
+        qtbot.keyClick(form.search, Qt.Key.Key_Return, CTRL)  # the offer prompt first
+        qtbot.keyClick(form.suggestion_list, Qt.Key.Key_Escape)  # dismissed with one key
+        qtbot.keyClick(form.submit_button, Qt.Key.Key_Return, CTRL)
