@@ -320,8 +320,13 @@ class ScreenPopService:
     # ------------------------------------------------------------------ the flow
 
     def _start(self, call: _Call) -> None:
-        """Caller's thread: register the call, then ask the cache (or answer at once)."""
+        """Caller's thread: register the call, then ask the cache (or answer at once).
+
+        A call already known (its first state reported twice) is not looked up again.
+        """
         with self._lock:
+            if call.call_id in self._calls:
+                return
             self._calls[call.call_id] = call
             self._current = call.call_id
             while len(self._calls) > _KEPT_CALLS:
