@@ -11,31 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 
 from tests.app_process import RunningApp
-from tests.peers.crm_server import CrmServer, crm_server_factory
+from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.sync.helpers import PRICE_LISTS, customers, product
-
-__all__ = ["crm_server_factory"]
 
 pytestmark = pytest.mark.peers
 
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
-    server = CrmServer(tmp_path / "crm")
-    server.start()
-    server.import_data({"price_lists": PRICE_LISTS,
-                        "customers": customers(1, 41, company="Nguyễn Trading"),
-                        "products": [product(n) for n in range(1, 6)]})
-    keyring.set_password("softphone", "crm", server.token)
-    try:
+    with serving_the_app(tmp_path / "crm", {
+        "price_lists": PRICE_LISTS,
+        "customers": customers(1, 41, company="Nguyễn Trading"),
+        "products": [product(n) for n in range(1, 6)],
+    }) as server:
         yield server
-    finally:
-        keyring.delete_password("softphone", "crm")
-        server.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import keyring
 import pytest
 
 from tests.app_process import RunningApp
-from tests.peers.crm_server import CrmServer
+from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.peers.fixtures import USERS, BaresipFactory
 from tests.peers.kamailio import Kamailio
 from tests.peers.net import free_port
@@ -27,22 +27,17 @@ CALLER = "0720000007"  # customer c7's phone, +40720000007, written the national
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
-    server = CrmServer(tmp_path / "crm")
-    server.start()
-    server.import_data({
-        "price_lists": PRICE_LISTS,
-        "customers": [*customers(1, 7), customer(7, name="Ioana Popescu", type="key"),
-                      *customers(8, 20)],
-        "products": [product(n) for n in range(1, 6)],
-    })
-    keyring.set_password("softphone", "crm", server.token)
     keyring.set_password("softphone", "sip", USERS["agent"])
     try:
-        yield server
+        with serving_the_app(tmp_path / "crm", {
+            "price_lists": PRICE_LISTS,
+            "customers": [*customers(1, 7), customer(7, name="Ioana Popescu", type="key"),
+                          *customers(8, 20)],
+            "products": [product(n) for n in range(1, 6)],
+        }) as server:
+            yield server
     finally:
-        keyring.delete_password("softphone", "crm")
         keyring.delete_password("softphone", "sip")
-        server.stop()
 
 
 @pytest.fixture

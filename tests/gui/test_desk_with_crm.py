@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication
@@ -25,7 +24,7 @@ from softphone.gui.application import PasswordPrompter, SoftphoneGui
 from softphone.gui.desk import CustomerDesk
 from softphone.paths import Profile
 from softphone.storage.history import HistoryEntry
-from tests.peers.crm_server import CrmServer
+from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.sync.helpers import PRICE_LISTS, customer, product
 
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -33,19 +32,12 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
-    server = CrmServer(tmp_path / "crm")
-    server.start()
-    server.import_data({
+    with serving_the_app(tmp_path / "crm", {
         "price_lists": PRICE_LISTS,
         "customers": [customer(7, name="Ioana Popescu", type="retail")],
         "products": [product(n) for n in range(1, 8)],
-    })
-    keyring.set_password("softphone", "crm", server.token)
-    try:
+    }) as server:
         yield server
-    finally:
-        keyring.delete_password("softphone", "crm")
-        server.stop()
 
 
 @pytest.fixture

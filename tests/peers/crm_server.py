@@ -29,10 +29,12 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
 
 import httpx
+import keyring
 import pytest
 
 from tests.peers import procs
@@ -188,6 +190,25 @@ class CrmServer(Peer):
             os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait(timeout=10)
         procs.stop(self._proc)
+
+
+@contextmanager
+def serving_the_app(work_dir: Path, data: Mapping[str, Any]) -> Iterator[CrmServer]:
+    """A started server holding ``data``, its token in the app's keyring entry (``crm``).
+
+    The server is stopped and the keyring entry removed at the end.
+    """
+    server = CrmServer(work_dir)
+    try:
+        server.start()
+        server.import_data(data)
+        keyring.set_password("softphone", "crm", server.token)
+        try:
+            yield server
+        finally:
+            keyring.delete_password("softphone", "crm")
+    finally:
+        server.stop()
 
 
 class CrmServerFactory(Protocol):
