@@ -196,8 +196,7 @@ class SoftphoneGui(QObject):
         if self.sync_bridge is not None:
             self.sync_bridge.state_changed.connect(self.desk.sync_changed)
             if self.window.outbox is not None:
-                outbox = self.window.outbox
-                self.sync_bridge.state_changed.connect(lambda _state: outbox.refresh())
+                self.sync_bridge.state_changed.connect(self.window.outbox.sync_changed)
         phone_panel = self.window.takeCentralWidget()
         assert phone_panel is not None
         splitter = QSplitter(Qt.Orientation.Horizontal, self.window)

@@ -27,7 +27,7 @@ from softphone import protocol
 from softphone.agent import Agent, AgentState, AgentStatus
 from softphone.cache.store import OutboxItem
 from softphone.context import AppContext
-from softphone.crm.schema import CallLogCreate, CustomerLead, OrderCreate, PriceLists, Product
+from softphone.crm.schema import CallLogCreate, CustomerLead, OrderCreate, PriceLists
 from softphone.gui.actions import CallActions
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.workspace import Workspace
@@ -107,7 +107,7 @@ class CustomerDesk(QObject):
         def build(_done: Future[PriceLists | None]) -> None:
             """The cache's worker thread: build the search index there, not on the GUI."""
             try:
-                catalogue = Catalogue(_products(products))
+                catalogue = Catalogue(products.result())
                 lists = price_lists.result() or PriceLists(columns=[], column_for_type={})
             except Exception:
                 log.exception("Could not read the catalogue from the cache")
@@ -190,7 +190,3 @@ class CustomerDesk(QObject):
             log.error("Could not save a record for the CRM", exc_info=exc)
             self._problem.emit(tr("A record could not be saved for the CRM: {error}")
                                .format(error=exc))
-
-
-def _products(future: Future[list[Product]]) -> list[Product]:
-    return future.result()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from softphone.cache.store import OutboxItem
 from softphone.gui.text import one_line, plain_tooltip
-from softphone.sync.service import SyncService
+from softphone.sync.service import SyncService, SyncState
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,15 @@ class OutboxView(QTreeWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self._loading = False
         self._again = False
+        self._counts: tuple[int, int] | None = None
         self._loaded.connect(self._fill)
+
+    def sync_changed(self, state: SyncState) -> None:
+        """Read the outbox again when its counts moved (not on every sync progress note)."""
+        counts = (state.outbox_waiting, state.outbox_needs_attention)
+        if counts != self._counts:
+            self._counts = counts
+            self.refresh()
 
     def refresh(self) -> None:
         """Read the outbox again (a refresh asked for during a read runs after it)."""
