@@ -36,11 +36,3 @@ def to_e164(text: str, default_region: str = "US") -> str | None:
         return None
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
-
-def for_display(e164: str) -> str:
-    """An E.164 number written the international way, e.g. ``+44 20 7946 0018``."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL))

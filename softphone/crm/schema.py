@@ -249,24 +249,17 @@ class OrderLine(OrderLineIn):
     line_total: Amount
 
 
-class Order(WireModel):
+class Order(OrderCreate):
+    """An order as the CRM holds it: what was sent, with its number, state and totals."""
+
     id: Identifier
     number: ShortText
-    customer_id: Identifier
     status: OrderStatus
     created_at: AwareDatetime
-    lines: Annotated[list[OrderLine], Field(max_length=500)]
+    lines: Annotated[list[OrderLine], Field(max_length=500)]  # type: ignore[assignment]
     subtotal: Amount
     tax: Amount
     total: Amount
-    delivery: Delivery
-    payment_method: ShortText
-    documents: Annotated[list[ShortText], Field(max_length=20)] = []
-    notes: LongText = ""
-    offered_skus: Annotated[list[Sku], Field(max_length=50)] = []
-    suggestions_dismissed: bool = False
-    call_id: Annotated[str, StringConstraints(max_length=128)] = ""
-    agent: ShortText = ""
 
 
 class OrderList(WireModel):

@@ -9,7 +9,6 @@ order. Everything here runs on the GUI thread.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 from softphone.crm.schema import Customer
 from softphone.gui.formatting import line, type_name
 from softphone.gui.text import isolate, plain_tooltip
+from softphone.orders.catalogue import fold
 
 CUSTOMER_ROLE = Qt.ItemDataRole.UserRole
 
@@ -37,18 +37,11 @@ def tr(text: str) -> str:
     return QCoreApplication.translate("CustomerChooser", text)
 
 
-def folded(text: str) -> str:
-    """``text`` for matching: case-folded, accents removed ("Nguyễn" -> "nguyen")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return plain.replace("đ", "d")
-
-
 def matches(customer: Customer, query: str) -> bool:
     """Whether every word of ``query`` occurs in one of the customer's searchable fields."""
-    haystack = folded(" ".join((customer.name, customer.company, customer.region,
+    haystack = fold(" ".join((customer.name, customer.company, customer.region,
                                 customer.email, customer.id)))
-    return all(word in haystack for word in folded(query).split())
+    return all(word in haystack for word in fold(query).split())
 
 
 def row_text(customer: Customer) -> str:

@@ -73,7 +73,7 @@ class CustomerDesk(QObject):
             clock=self.agent.now,
         )
         self._pending: dict[str, ScreenPopResult] = {}  # card waits for the answer
-        self._last_sync: datetime | None = None
+        self._catalogue_updated: datetime | None = None
 
         self.workspace.transfer_requested.connect(self._transfer)
         self.workspace.order_submitted.connect(self._queue_order)
@@ -95,9 +95,9 @@ class CustomerDesk(QObject):
         self.load_catalogue()
 
     def sync_changed(self, state: SyncState) -> None:
-        """A new sync state (GUI thread): reload the catalogue after a successful sync."""
-        if state.last_success is not None and state.last_success != self._last_sync:
-            self._last_sync = state.last_success
+        """A new sync state (GUI thread): reload the catalogue when a sync changed it."""
+        if state.catalogue_updated != self._catalogue_updated:
+            self._catalogue_updated = state.catalogue_updated
             self.load_catalogue()
 
     def load_catalogue(self) -> None:

@@ -7,7 +7,6 @@ touches a session on another thread.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -19,13 +18,12 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from softphone.cache.files import delete_cache_files
 from softphone.cache.models import CallHistoryRow
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-#: Companion files SQLite may leave beside a database.
-_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
 class SessionWorker(Protocol):
@@ -109,9 +107,7 @@ def move_clear_history(old_file: Path, history: CallHistory) -> int:
     except (sqlite3.Error, OSError) as exc:
         log.error("Could not move the old call history from %s: %s", old_file, exc)
         return 0
-    for suffix in ("", *_COMPANIONS):
-        with contextlib.suppress(FileNotFoundError):
-            old_file.with_name(old_file.name + suffix).unlink()
+    delete_cache_files(old_file, aside=False)
     log.info("Moved %d calls of history into the encrypted cache", len(entries))
     return len(entries)
 

@@ -62,6 +62,8 @@ class SyncState:
     outbox_needs_attention: int = 0
     customers_cached: int = 0
     cache_disposable: bool = False
+    # When products or price lists last changed in the cache (None: not in this run).
+    catalogue_updated: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +100,7 @@ class SyncService:
         self._reset_backoff = threading.Event()
         self._thread: threading.Thread | None = None
         self._cache: CacheStore | None = cache
+        self._token: str | None = None
 
     # ------------------------------------------------------------------ any thread
 
@@ -214,12 +217,27 @@ class SyncService:
         url = str(self._settings["crm.url"])
         if not url:
             raise NotConfigured("no CRM address is set (crm.url)")
-        token = self._secrets.get(CRM_TOKEN)
+        token = self._crm_token()
         if not token:
             raise NotConfigured("no CRM token is saved (softphone credentials set crm)")
         limit = float(self._settings["crm.timeout_seconds"])
         return CrmClient(url, token, timeout=min(limit, timeout or limit),
                          ca_file=str(self._settings["crm.ca_file"]))
+
+    def _crm_token(self) -> str | None:
+        """The token, read from the keyring once (a D-Bus call) and then remembered until
+        the CRM refuses it; none saved yet is asked again next time."""
+        with self._lock:
+            token = self._token
+        if token is None:
+            token = self._secrets.get(CRM_TOKEN)
+            with self._lock:
+                self._token = token
+        return token
+
+    def _forget_token(self) -> None:
+        with self._lock:
+            self._token = None
 
     def make_runner(self, should_stop: Callable[[], bool] = lambda: False) -> SyncRunner:
         """A runner with the current settings and token; raises ``NotConfigured``."""
@@ -272,7 +290,7 @@ class SyncService:
             return interval
         self._update(connection=SYNCING, message="Syncing with the CRM")
         try:
-            runner.run_once()
+            summary = runner.run_once()
         except CrmUnavailable as exc:
             delay = backoff.next_delay()
             log.info("CRM unavailable (%s); retrying in %.0f s", exc, delay)
@@ -280,6 +298,7 @@ class SyncService:
                          message=f"CRM unreachable, retrying in {delay:.0f} s")
             return delay
         except CrmAuthFailed as exc:
+            self._forget_token()  # a new one may have been saved since
             self._update(connection=ERROR, message=_sentence(str(exc)))
             return interval
         except CrmBadResponse as exc:
@@ -298,8 +317,10 @@ class SyncService:
             runner.client.close()
             self._refresh_counts()
         backoff.reset()
-        self._update(connection=ONLINE, message="Up to date",
-                     last_success=datetime.now(UTC))
+        now = datetime.now(UTC)
+        catalogue_changed = summary.products is not None or summary.price_lists_updated
+        self._update(connection=ONLINE, message="Up to date", last_success=now,
+                     **({"catalogue_updated": now} if catalogue_changed else {}))
         return interval
 
     def _progress(self, message: str) -> None:

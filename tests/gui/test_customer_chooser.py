@@ -6,7 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from softphone.gui.customer_chooser import CustomerChooser, folded, row_text
+from softphone.gui.customer_chooser import CustomerChooser, row_text
+from softphone.orders.catalogue import fold
 from tests.gui.screens_customer import customer, greek, hungarian, persian, retail
 
 
@@ -74,4 +75,4 @@ def test_no_match_says_so(qtbot: QtBot, chooser: CustomerChooser) -> None:
 def test_rows_are_plain_and_isolated() -> None:
     text = row_text(customer(name="<b>Boss</b>", company="محمد"))
     assert text.startswith("\u2068<b>Boss</b>\u2069 — \u2068محمد\u2069 · Key account")
-    assert folded("Nguyễn Đức") == "nguyen duc"
+    assert fold("Nguyễn Đức") == "nguyen duc"

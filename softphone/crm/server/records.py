@@ -17,8 +17,8 @@ from softphone.crm.server.models import (
     CustomerRow,
     OrderRow,
 )
+from softphone.orders.pricing import CENT
 
-CENT = Decimal("0.01")
 ZERO = Decimal(0)
 # What a deleted customer's row keeps: nothing but its id and place in the change feed.
 TOMBSTONE: Mapping[str, Any] = {

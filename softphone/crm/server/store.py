@@ -36,7 +36,6 @@ from softphone.crm.server.models import (
 from softphone.orders import pricing
 
 # Money is at most 14 digits with 2 decimals (schema.Money).
-_MONEY_LIMIT = Decimal(10) ** 12
 _NOTES_LIMIT = 4000  # schema.LongText
 
 
@@ -256,7 +255,7 @@ def create_order(session: Session, order: schema.OrderCreate, now: datetime) -> 
         for index, (line, amount) in enumerate(zip(order.lines, totals.line_totals,
                                                    strict=True))
     ]
-    if totals.total >= _MONEY_LIMIT:
+    if totals.total >= pricing.TOTAL_LIMIT:
         raise invalid({"lines": "the order total is too large"})
     delivery = order.delivery
     row = OrderRow(
