@@ -42,12 +42,12 @@ from softphone.gui.formatting import (
     bounded,
     day,
     line,
-    money,
     source_text,
     type_name,
 )
 from softphone.gui.keyed import keyed_button
 from softphone.gui.text import ElidedLabel, isolate, plain_tooltip, text_direction
+from softphone.orders.rules import manager_extension, money
 
 ORDER_KEY = "Ctrl+Shift+O"
 MANAGER_KEY = "Ctrl+Shift+G"
@@ -377,7 +377,7 @@ class CustomerCard(QFrame):
         self.order_button.show()
         manager = customer.manager
         self.manager_button.setVisible(manager is not None)
-        self.manager_button.setEnabled(bool(manager and manager.extension))
+        self.manager_button.setEnabled(manager_extension(customer) is not None)
         self._repolish()
 
     # ---------------------------------------------------------------- parts
@@ -450,5 +450,6 @@ class CustomerCard(QFrame):
 
     def _transfer(self) -> None:
         customer = self.customer
-        if customer is not None and customer.manager is not None and customer.manager.extension:
-            self.transfer_requested.emit(customer.manager.extension)
+        extension = manager_extension(customer) if customer is not None else None
+        if extension is not None:
+            self.transfer_requested.emit(extension)

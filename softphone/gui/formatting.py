@@ -1,4 +1,4 @@
-"""Words and numbers for the customer screens: money, dates, ages, customer types.
+"""Words and numbers for the customer screens: dates, ages, customer types.
 
 Pure functions (no widgets), so the card, the chooser and the order form say things the
 same way. Values from the CRM are untrusted: ``bounded`` cuts them to a length a screen
@@ -8,7 +8,6 @@ can hold. Everything here runs on the GUI thread (it uses Qt's translator).
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from PySide6.QtCore import QCoreApplication
 
@@ -33,11 +32,6 @@ def bounded(text: str, limit: int = MAX_LINE_CHARS) -> str:
 def line(text: str, limit: int = MAX_LINE_CHARS) -> str:
     """Untrusted text as one bounded line."""
     return bounded(one_line(text), limit)
-
-
-def money(amount: Decimal) -> str:
-    """``Decimal("-12400.5")`` -> ``-12,400.50`` (two decimals, grouped thousands)."""
-    return f"{amount:,.2f}"
 
 
 def day(value: date | datetime) -> str:

@@ -73,13 +73,14 @@ from softphone.crm.schema import (
     Product,
 )
 from softphone.gui.customer_card import MANAGER_KEY, Badge
-from softphone.gui.formatting import line, money, type_name
+from softphone.gui.formatting import line, type_name
 from softphone.gui.keyed import fit_rows, keyed_button, keys
 from softphone.gui.text import ElidedLabel, isolate, plain_tooltip
 from softphone.orders import pricing, rules
 from softphone.orders.catalogue import Catalogue
 from softphone.orders.draft import MAX_QUANTITY, OrderDraft
 from softphone.orders.drafts import DraftStore
+from softphone.orders.rules import money
 from softphone.orders.suggestions import Suggestion, suggest
 
 SUBMIT_KEY = "Ctrl+Return"

@@ -6,7 +6,8 @@ Imports no Qt.
 
 Public names
     :class:`Problem`, :class:`DebtBlock`, :class:`Review`, :func:`review`,
-    :func:`debt_block`, :func:`offers_made`, and the field names below.
+    :func:`debt_block`, :func:`manager_extension`, :func:`money`, :func:`offers_made`,
+    and the field names below.
 
 Field names (``Problem.field``) follow the CRM's error paths:
     ``customer`` (debt), ``lines`` (the order as a whole), ``lines.N.quantity`` and
@@ -80,21 +81,28 @@ class Review:
         return tuple(problem for problem in self.problems if problem.field == field)
 
 
-def _money(amount: Decimal) -> str:
+def money(amount: Decimal) -> str:
+    """``Decimal("-12400.5")`` -> ``-12,400.50`` (two decimals, grouped thousands)."""
     return f"{amount:,.2f}"
+
+
+def manager_extension(customer: schema.Customer) -> str | None:
+    """The extension of the customer's assigned manager, None when there is none on file."""
+    manager = customer.manager
+    return (manager.extension.strip() or None) if manager else None
 
 
 def debt_block(customer: schema.Customer) -> DebtBlock | None:
     """The block domain step 4 asks for: no order while debt or overpayment is open."""
     owed = []
     if customer.overdue_debt > 0:
-        owed.append(f"overdue debt of {_money(customer.overdue_debt)}")
+        owed.append(f"overdue debt of {money(customer.overdue_debt)}")
     if customer.overpayment > 0:
-        owed.append(f"an overpayment of {_money(customer.overpayment)}")
+        owed.append(f"an overpayment of {money(customer.overpayment)}")
     if not owed:
         return None
     manager = customer.manager
-    extension = manager.extension.strip() if manager else ""
+    extension = manager_extension(customer)
     if manager and extension:
         target = f"their manager {manager.name}, ext. {extension}"
     elif manager:
@@ -103,7 +111,7 @@ def debt_block(customer: schema.Customer) -> DebtBlock | None:
         target = "finance (no manager is assigned)"
     owing = " and ".join(owed)
     reason = f"{owing[0].upper()}{owing[1:]} — tell the customer and transfer to {target}."
-    return DebtBlock(reason=reason, transfer_to=extension or None,
+    return DebtBlock(reason=reason, transfer_to=extension,
                      manager_name=manager.name if manager else None)
 
 
@@ -211,7 +219,7 @@ def _total_problems(draft: OrderDraft, customer: schema.Customer,
         return [Problem("total", "The order is too large for the CRM to hold: split it.")]
     limit = customer.credit_limit
     if limit > 0 and customer.balance + total > limit:
-        return [Problem("total", f"Balance {_money(customer.balance)} plus this order "
-                        f"{_money(total)} exceeds the credit limit of {_money(limit)}.",
+        return [Problem("total", f"Balance {money(customer.balance)} plus this order "
+                        f"{money(total)} exceeds the credit limit of {money(limit)}.",
                         blocking=False)]
     return []
