@@ -24,6 +24,7 @@ when the form opens. Everything here runs on the GUI thread.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
@@ -99,6 +100,8 @@ METHODS = ((DeliveryMethod.DELIVERY, "Delivery"), (DeliveryMethod.PICKUP, "Pick-
            (DeliveryMethod.SHIPPING, "Shipping"))
 COLUMNS = ("SKU", "Product", "Qty", "Unit price", "Disc. %", "Total")
 QTY_COLUMN = 2
+
+log = logging.getLogger(__name__)
 
 
 def tr(text: str) -> str:
@@ -555,6 +558,7 @@ class OrderForm(QWidget):
         try:
             return list(self.store.load_all())
         except Exception:  # a broken store must not stop the order being taken
+            log.exception("Could not read the saved order drafts")
             return []
 
     def _start(self, draft: OrderDraft) -> None:
