@@ -5,8 +5,9 @@ between them). The words say what the state is now, including On call and Wrap-u
 the time left, so the state is never told by colour alone.
 
 ``AgentBridge`` carries the agent's changes (its listeners may run on any thread) to the
-GUI thread and ticks the agent's wrap-up clock once a second. Everything else here runs
-on the GUI thread.
+GUI thread and ticks the agent's wrap-up clock once a second; its ``second`` signal is
+the one clock every wrap-up countdown redraws on. Everything else here runs on the GUI
+thread.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class AgentBridge(QObject):
     """The agent's changes as a signal on the GUI thread, and its once-a-second tick."""
 
     changed = Signal(object)  # AgentState
+    second = Signal()  # once a second, after the agent's clock has been checked
 
     def __init__(self, agent: Agent, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -59,8 +61,9 @@ class AgentBridge(QObject):
         self.timer.start()
 
     def tick(self) -> None:
-        """Let the agent end a wrap-up whose time is up; redraws follow ``changed``."""
+        """Let the agent end a wrap-up whose time is up, then let countdowns redraw."""
         self.agent.tick()
+        self.second.emit()
 
     def close(self) -> None:
         self.timer.stop()
@@ -102,10 +105,8 @@ class AgentStateView(QWidget):
         layout.addWidget(self.label)
         layout.addWidget(self.choice)
         layout.addWidget(self.key_hint)
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self.refresh)
         bridge.changed.connect(lambda _state: self.refresh())
+        bridge.second.connect(self._count_down)
         self.refresh()
 
     def refresh(self) -> None:
@@ -129,10 +130,12 @@ class AgentStateView(QWidget):
             + tr("Available takes calls; Break does not. Switch with {keys}")
             .format(keys=keys(BREAK_KEY)))
         self.setAccessibleDescription(text)
+
+    def _count_down(self) -> None:
+        """Only a wrap-up with a time limit shows a clock that moves."""
+        state = self.agent.state()
         if state.status == AgentStatus.WRAP_UP and state.wrapup_deadline is not None:
-            self._timer.start()
-        else:
-            self._timer.stop()
+            self.refresh()
 
     def toggle_break(self) -> None:
         """Break if the agent picked Available, Available if they picked Break."""

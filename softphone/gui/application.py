@@ -193,6 +193,7 @@ class SoftphoneGui(QObject):
         self.desk = CustomerDesk(self.context, self.bridge, self.call_actions,
                                  self._notify, self)
         self.agent_bridge.changed.connect(self.desk.agent_changed)
+        self.agent_bridge.second.connect(self.desk.workspace.wrapup.tick)
         if self.sync_bridge is not None:
             self.sync_bridge.state_changed.connect(self.desk.sync_changed)
             if self.window.outbox is not None:

@@ -24,8 +24,10 @@ when the form opens. Everything here runs on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import date
 
 from PySide6.QtCore import (
@@ -38,6 +40,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -126,6 +129,8 @@ class OrderForm(QWidget):
     submitted = Signal(object)  # OrderCreate
     transfer_requested = Signal(str)  # the manager's extension
     back_requested = Signal()
+    #: (opening number, saved drafts or the exception reading them); from any thread.
+    _drafts_loaded = Signal(int, object)
 
     def __init__(self, store: DraftStore, *, offer_minimum: int = 3,
                  today: Callable[[], date] = date.today, autosave_ms: int = AUTOSAVE_MS,
@@ -148,6 +153,8 @@ class OrderForm(QWidget):
         self.tried_submit = False
         self._touched: set[str] = set()
         self._filling = False
+        self._opening = 0  # which open() a late answer about saved drafts belongs to
+        self._drafts_loaded.connect(self._offer_saved)
         self.errors: dict[str, QLabel] = {}
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -519,7 +526,8 @@ class OrderForm(QWidget):
         """Start (or, with ``draft``, continue) an order for ``customer``.
 
         Without ``draft`` a new one is started, and the newest saved draft for this
-        customer, if any, is offered in the restore bar.
+        customer, if any, is offered in the restore bar once the cache has answered
+        (the form does not wait for it).
         """
         self.customer = customer
         self.catalogue = catalogue
@@ -527,12 +535,12 @@ class OrderForm(QWidget):
         self.recent_orders = list(recent_orders)
         self.usual_for_type = list(usual_for_type)
         self.saved_draft = None
-        if draft is None:
-            saved = [d for d in self._load_saved() if d.customer_id == customer.id]
-            self.saved_draft = saved[-1] if saved else None
-            draft = OrderDraft.for_customer(customer, call_id=call_id, agent=agent)
-        self._start(draft)
+        self._opening += 1
+        new = draft is None
+        self._start(draft or OrderDraft.for_customer(customer, call_id=call_id, agent=agent))
         self._show_restore_bar()
+        if new:
+            self._look_for_saved(self._opening)
         self.title.setText(tr("Order for {name}").format(name=line(customer.name)))
         kind = customer.type
         self.badge.set_kind(("★ " if kind == CustomerType.KEY else "") + type_name(kind),
@@ -554,12 +562,32 @@ class OrderForm(QWidget):
         self._show_restore_bar()
         self.focus_search()
 
-    def _load_saved(self) -> list[OrderDraft]:
+    def _look_for_saved(self, opening: int) -> None:
+        """Ask the store for saved drafts; the answer comes back through a queued signal."""
+
+        def answered(future: Future[list[OrderDraft]]) -> None:
+            """Any thread (the cache's worker for the real store)."""
+            with contextlib.suppress(RuntimeError):  # the form was deleted meanwhile
+                self._drafts_loaded.emit(opening, future.exception() or future.result())
+
         try:
-            return list(self.store.load_all())
+            self.store.load_all().add_done_callback(answered)
         except Exception:  # a broken store must not stop the order being taken
             log.exception("Could not read the saved order drafts")
-            return []
+
+    @Slot(int, object)
+    def _offer_saved(self, opening: int, answer: object) -> None:
+        """GUI thread: offer the newest saved draft for the customer still on the form."""
+        if isinstance(answer, BaseException):
+            log.error("Could not read the saved order drafts", exc_info=answer)
+            return
+        if opening != self._opening or self.draft is None or not isinstance(answer, list):
+            return
+        current = self.draft
+        saved = [d for d in answer
+                 if d.customer_id == current.customer_id and d.draft_id != current.draft_id]
+        self.saved_draft = saved[-1] if saved else None
+        self._show_restore_bar()
 
     def _start(self, draft: OrderDraft) -> None:
         self.draft = draft

@@ -7,8 +7,8 @@ from the call's history entry; the form then empties itself.
 
 The timer counts down to the wrap-up deadline the agent state gives (``wrapup.seconds``
 > 0) and says when the time is up; with no deadline it counts the wrap-up time up. It
-reads an injectable clock (the agent's, monotonic) once a second. Everything here runs
-on the GUI thread.
+reads an injectable clock (the agent's, monotonic) whenever ``tick`` is called: once a
+second, by the agent bridge's ``second``. Everything here runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import ValidationError
-from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -88,9 +88,6 @@ class WrapUpForm(QWidget):
         self.deadline: float | None = None
         self.started = clock()
         self._build(dispositions)
-        self._timer = QTimer(self)
-        self._timer.setInterval(1000)
-        self._timer.timeout.connect(self.tick)
 
     def _build(self, dispositions: Sequence[str]) -> None:
         title = QLabel(tr("Wrap-up"), self)
@@ -204,16 +201,12 @@ class WrapUpForm(QWidget):
         self.callback_at.setDateTime(local)
         self._show_error("")
         self.tick()
-        self._timer.start()
         self.dispositions.setFocus()
 
-    def set_deadline(self, deadline: float | None) -> None:
-        """The agent state's deadline changed (e.g. the setting did)."""
-        self.deadline = deadline
-        self.tick()
-
     def tick(self) -> None:
-        """Redraw the timer from the clock."""
+        """Redraw the timer from the clock (called once a second by the agent's clock)."""
+        if self.entry is None:
+            return
         now = self.clock()
         remaining = None if self.deadline is None else self.deadline - now
         text, level = timer_text(remaining, now - self.started)
@@ -246,7 +239,6 @@ class WrapUpForm(QWidget):
         except ValidationError:
             self._show_error(tr("The notes are too long (at most 4000 characters)."))
             return
-        self._timer.stop()
         self.entry = None
         self.done.emit(log)
 

@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Protocol
 from softphone.orders.draft import DraftFormatError, OrderDraft
 
 if TYPE_CHECKING:
+    from softphone.cache.store import Draft
     from softphone.sync.service import SyncService
 
 log = logging.getLogger(__name__)
-#: How long opening the order form may wait for the saved drafts.
-LOAD_TIMEOUT_SECONDS = 5.0
-
 
 class DraftStore(Protocol):
     """Saved drafts by ``draft_id``; a save replaces the earlier copy of the same draft."""
@@ -30,8 +28,9 @@ class DraftStore(Protocol):
     def save(self, draft: OrderDraft) -> None:
         """Keep a copy of ``draft`` as it is now."""
 
-    def load_all(self) -> list[OrderDraft]:
-        """Every saved draft, oldest first (by ``created_at``)."""
+    def load_all(self) -> Future[list[OrderDraft]]:
+        """Every saved draft, oldest first (by ``created_at``); the future may complete
+        on another thread."""
 
     def delete(self, draft_id: str) -> None:
         """Forget the draft (submitted or abandoned); unknown ids are ignored."""
@@ -40,9 +39,9 @@ class DraftStore(Protocol):
 class CacheDraftStore:
     """Drafts in the encrypted cache. Methods: any thread.
 
-    ``save`` and ``delete`` hand the work to the cache's worker and return at once (an
-    autosave must never make the agent wait); a failure is logged. ``load_all`` waits
-    for the worker, briefly: it runs when the form opens.
+    Every method hands the work to the cache's worker and returns at once (an autosave
+    must never make the agent wait); a failed save or delete is logged. ``load_all``'s
+    future completes on the worker thread.
     """
 
     def __init__(self, sync: SyncService) -> None:
@@ -52,18 +51,33 @@ class CacheDraftStore:
         future = self._sync.save_draft(draft.draft_id, draft.customer_id, draft.to_json())
         future.add_done_callback(_log_failure("save the order draft"))
 
-    def load_all(self) -> list[OrderDraft]:
-        drafts = []
-        for saved in self._sync.load_drafts().result(LOAD_TIMEOUT_SECONDS):
+    def load_all(self) -> Future[list[OrderDraft]]:
+        loaded: Future[list[OrderDraft]] = Future()
+
+        def parse(future: Future[list[Draft]]) -> None:
+            """Cache worker thread."""
             try:
-                drafts.append(OrderDraft.from_json(saved.data))
-            except DraftFormatError as exc:
-                log.error("A saved order draft cannot be read (%s); it is kept", exc)
-        return sorted(drafts, key=lambda draft: draft.created_at)
+                loaded.set_result(_readable([saved.data for saved in future.result()]))
+            except BaseException as exc:  # the form logs it; the order goes on
+                loaded.set_exception(exc)
+
+        self._sync.load_drafts().add_done_callback(parse)
+        return loaded
 
     def delete(self, draft_id: str) -> None:
         self._sync.delete_draft(draft_id).add_done_callback(
             _log_failure("forget the order draft"))
+
+
+def _readable(texts: list[str]) -> list[OrderDraft]:
+    """The drafts that parse, oldest first; one that does not is logged and kept."""
+    drafts = []
+    for text in texts:
+        try:
+            drafts.append(OrderDraft.from_json(text))
+        except DraftFormatError as exc:
+            log.error("A saved order draft cannot be read (%s); it is kept", exc)
+    return sorted(drafts, key=lambda draft: draft.created_at)
 
 
 def _log_failure(action: str) -> Callable[[Future[None]], None]:
@@ -87,9 +101,10 @@ class InMemoryDraftStore:
     def save(self, draft: OrderDraft) -> None:
         self._saved[draft.draft_id] = draft.to_json()
 
-    def load_all(self) -> list[OrderDraft]:
-        drafts = [OrderDraft.from_json(text) for text in self._saved.values()]
-        return sorted(drafts, key=lambda draft: draft.created_at)
+    def load_all(self) -> Future[list[OrderDraft]]:
+        loaded: Future[list[OrderDraft]] = Future()
+        loaded.set_result(_readable(list(self._saved.values())))
+        return loaded
 
     def delete(self, draft_id: str) -> None:
         self._saved.pop(draft_id, None)

@@ -23,7 +23,7 @@ def test_a_draft_saved_before_a_restart_comes_back(tmp_path: Path) -> None:
         store.delete(other.draft_id)
 
     with sync_service(tmp_path, "", secrets) as service:
-        (restored,) = CacheDraftStore(service).load_all()
+        (restored,) = CacheDraftStore(service).load_all().result(5)
         cache_file = service.cache.path
     assert restored.draft_id == draft.draft_id
     assert restored.call_id == "call-7"

@@ -104,7 +104,7 @@ def test_the_in_memory_store_gives_back_what_a_restart_would() -> None:
     store.save(first)
     first.set_quantity("TEA-1", 5, PRICE_LISTS)
     store.save(first)  # replaces the earlier copy
-    assert store.load_all() == [first, second]
+    assert store.load_all().result() == [first, second]
     store.delete(first.draft_id)
     store.delete("unknown")
-    assert [draft.customer_id for draft in store.load_all()] == ["C-2"]
+    assert [draft.customer_id for draft in store.load_all().result()] == ["C-2"]

@@ -56,7 +56,7 @@ def test_follows_the_call_through_wrapup(qtbot: QtBot, view: AgentStateView, age
     qtbot.waitUntil(lambda: view.label.text().startswith("Wrap-up"))
     assert view.label.text() == "Wrap-up · 00:45 left"
     fake_clock.advance(30)
-    view.refresh()
+    view.bridge.tick()  # the once-a-second clock redraws the countdown
     assert view.label.text() == "Wrap-up · 00:15 left"
     fake_clock.advance(15)
     view.bridge.tick()

@@ -3,6 +3,8 @@ block, inline problems, Ctrl+Enter, autosave and restore."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from datetime import date
 from decimal import Decimal
 
@@ -13,6 +15,7 @@ from pytestqt.qtbot import QtBot
 from softphone.crm.schema import CustomerType, DeliveryMethod, OrderCreate
 from softphone.gui.order_form import OrderForm
 from softphone.orders.catalogue import Catalogue
+from softphone.orders.draft import OrderDraft
 from softphone.orders.drafts import InMemoryDraftStore
 from tests.gui.screens_customer import customer, greek, orders, price_lists, products, retail
 
@@ -31,6 +34,10 @@ def store() -> InMemoryDraftStore:
 
 @pytest.fixture
 def form(qtbot: QtBot, store: InMemoryDraftStore) -> OrderForm:
+    return shown_form(qtbot, store)
+
+
+def shown_form(qtbot: QtBot, store: InMemoryDraftStore) -> OrderForm:
     widget = OrderForm(store, offer_minimum=3, today=lambda: TODAY, autosave_ms=50)
     qtbot.addWidget(widget)
     widget.resize(640, 1100)
@@ -158,7 +165,7 @@ def test_suggestions_add_mark_and_the_offer_prompt(qtbot: QtBot, form: OrderForm
     assert order.delivery.date == date(2025, 3, 6)
     assert order.delivery.contact_person == "Lê Văn Tâm"
     assert order.payment_method == "Bank transfer"
-    assert store.load_all() == []  # a sent order's draft is gone
+    assert store.load_all().result() == []  # a sent order's draft is gone
 
 
 def test_debt_blocks_submission_and_offers_the_transfer(qtbot: QtBot, form: OrderForm) -> None:
@@ -204,9 +211,9 @@ def test_autosave_is_debounced_into_the_store(qtbot: QtBot, form: OrderForm,
     add_by_search(qtbot, form, "RICE")
     form.notes.setPlainText("Ring the <b>back</b> door")
     assert form.autosave_pending()
-    assert store.load_all() == []  # not on every key press
-    qtbot.waitUntil(lambda: len(store.load_all()) == 1)
-    saved = store.load_all()[0]
+    assert store.load_all().result() == []  # not on every key press
+    qtbot.waitUntil(lambda: len(store.load_all().result()) == 1)
+    saved = store.load_all().result()[0]
     assert saved.notes == "Ring the <b>back</b> door"
     assert [x.sku for x in saved.lines] == ["RICE-25"]
     assert saved.customer_id == "C-1001"
@@ -232,6 +239,44 @@ def test_saved_draft_is_offered_and_restored_by_key(qtbot: QtBot, form: OrderFor
     assert form.notes.toPlainText() == "Ring the <b>back</b> door"
     assert form.draft is not None and form.draft.draft_id == saved_id
     assert form.draft.call_id == "c1"
+
+
+class SlowDraftStore(InMemoryDraftStore):
+    """Answers ``load_all`` only when the test says so, from another thread, as the
+    encrypted cache's worker does when it is busy."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list[Future[list[OrderDraft]]] = []
+
+    def load_all(self) -> Future[list[OrderDraft]]:
+        future: Future[list[OrderDraft]] = Future()
+        self.pending.append(future)
+        return future
+
+    def answer(self) -> None:
+        drafts = super().load_all().result()
+        for future in self.pending:
+            threading.Thread(target=future.set_result, args=(drafts,)).start()
+
+
+def test_form_opens_at_once_and_offers_a_draft_when_the_cache_answers(
+        qtbot: QtBot) -> None:
+    store = SlowDraftStore()
+    earlier = OrderForm(store, today=lambda: TODAY)
+    open_for(earlier)
+    earlier.add_product(products()[1])
+    earlier.save_now()
+    earlier.deleteLater()
+
+    form = shown_form(qtbot, store)
+    open_for(form)  # the cache has not answered: the form is usable all the same
+    assert not form.restore_bar.isVisible()
+    add_by_search(qtbot, form, "nuoc")
+    store.answer()
+    qtbot.waitUntil(form.restore_bar.isVisible)
+    assert "(1 products)" in form.restore_text.text()
+    assert table_row(form, 0)[0] == "NM-500"  # what was typed meanwhile is untouched
 
 
 def test_markup_and_rtl_product_names_are_plain(qtbot: QtBot, form: OrderForm) -> None:
