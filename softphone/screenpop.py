@@ -61,7 +61,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from softphone.cache.store import CachedMatches
-from softphone.crm.client import CrmError
+from softphone.crm.client import CrmClient, CrmError
 from softphone.crm.schema import CallLog, Customer, Order
 from softphone.errors import UserFacingError
 from softphone.numbers import to_e164
@@ -76,6 +76,8 @@ Direction = Literal["inbound", "outbound"]
 PLACEHOLDERS = ("number", "e164", "customer_id", "display_name")
 REFRESH_TIMEOUT = 2.0  # seconds per CRM request; the cache's card is up meanwhile
 REFRESH_BUDGET = 4.0  # seconds after which no further recent records are asked for
+#: The settings a kept CRM client was made with; a change makes a new one.
+CLIENT_SETTINGS = ("crm.url", "crm.ca_file", "crm.timeout_seconds")
 RECENT_LIMIT = 10  # orders and calls fetched per customer
 MAX_REFRESHED = 5  # matches whose recent records are fetched
 _KEPT_CALLS = 20
@@ -247,10 +249,15 @@ class ScreenPopService:
         self._listeners: list[Callable[[ScreenPopResult], None]] = []
         self._problem_listeners: list[Callable[[str, str], None]] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenpop")
+        # Kept between calls so the next lookup reuses the open (TLS) connection.
+        self._client: CrmClient | None = None
+        self._client_settings: tuple[object, ...] = ()
 
     def close(self) -> None:
-        """Stop the worker; a CRM request under way is left to time out. Any thread."""
+        """Stop the worker; a CRM request under way fails with the client closed. Any
+        thread."""
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._drop_client()
 
     # ------------------------------------------------------------------ any thread
 
@@ -402,14 +409,34 @@ class ScreenPopService:
         """Screen-pop thread: the CRM's customers with ``e164`` and their recent records."""
         deadline = time.monotonic() + REFRESH_BUDGET
         recent: dict[str, tuple[list[Order], list[CallLog]]] = {}
-        with self._sync.make_client(REFRESH_TIMEOUT) as client:
+        client = self._kept_client()
+        try:
             customers = client.lookup(e164)
             for customer in customers[:MAX_REFRESHED]:
                 if time.monotonic() > deadline:
                     break  # the next call's refresh must not wait long behind this one
                 recent[customer.id] = (client.recent_orders(customer.id, RECENT_LIMIT),
                                        client.recent_calls(customer.id, RECENT_LIMIT))
+        except BaseException:
+            self._drop_client()  # the next call starts afresh (new token, new connection)
+            raise
         return customers, recent
+
+    def _kept_client(self) -> CrmClient:
+        """Screen-pop thread: the client of the last lookup, or a new one when there is
+        none or the CRM settings changed since."""
+        current = tuple(self._settings[name] for name in CLIENT_SETTINGS)
+        if self._client is None or current != self._client_settings:
+            self._drop_client()
+            self._client = self._sync.make_client(REFRESH_TIMEOUT)
+            self._client_settings = current
+        return self._client
+
+    def _drop_client(self) -> None:
+        """Screen-pop thread, or any thread once the worker is shut down."""
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
 
     def _finish(self, call: _Call, result: ScreenPopResult) -> None:
         """Screen-pop thread: deliver the call's last result and run the command."""

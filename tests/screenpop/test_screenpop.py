@@ -180,3 +180,26 @@ def test_a_lead_queued_offline_is_sent_once_and_orders_move_the_dormant_list(
         wait_until(lambda: (c := d.sync.find_customers(phone_of(4)).result())
                    and c[0].last_order_at is not None, timeout=20)
         assert {c.id for c in d.sync.dormant().result()} == {"c1", "c2", "c3"}
+
+
+def test_calls_share_one_crm_connection_that_survives_a_crm_restart(
+        tmp_path: Path, crm_server_factory: CrmServerFactory) -> None:
+    with desk(tmp_path, crm_server_factory) as d:
+        made = []
+        make_client = d.sync.make_client
+
+        def counting(timeout: float | None = None) -> Any:
+            made.append(timeout)
+            return make_client(timeout)
+
+        d.sync.make_client = counting  # type: ignore[method-assign]
+        for number in ("1", "4"):
+            d.pop.on_incoming(f"call-{number}", f"+4072000000{number}", "")
+            assert d.results.final(f"call-{number}")[-1].source == "crm"
+        assert len(made) == 1  # the second call reused the first one's client
+
+        d.crm.stop()
+        d.crm.start()
+        d.pop.on_incoming("call-5", "+40720000001", "")
+        fresh = d.results.final("call-5")[-1]
+        assert (fresh.source, fresh.refresh_error) == ("crm", "")
