@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from softphone.cache.files import CacheKey, delete_cache_files, open_encrypted
 from softphone.cache.models import (
     CacheBase,
+    CallHistoryRow,
     CustomerPhoneRow,
     CustomerRecentRow,
     CustomerRow,
@@ -131,6 +132,66 @@ class Draft:
     customer_id: str
     data: str  # JSON text, as the order form saved it
     updated_at: float
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """A call made or taken since a given time, for the outbound list: a call history
+    entry (``result`` set) or a call log in the outbox (``disposition`` set)."""
+
+    call_id: str
+    customer_id: str  # the call log's customer; "" for a history entry
+    number: str  # as dialled or as the caller's number arrived
+    direction: str  # "incoming" | "outgoing"
+    started_at: float
+    result: str  # the history's outcome ("answered", "no answer"...); "" for a call log
+    disposition: str  # the wrap-up's outcome; "" for a history entry
+
+
+def _history_record(row: CallHistoryRow) -> CallRecord:
+    return CallRecord(call_id=row.call_id, customer_id="", number=row.number or row.uri,
+                      direction=row.direction, started_at=row.started_at,
+                      result=row.outcome, disposition="")
+
+
+def _call_log_record(row: OutboxRow) -> CallRecord | None:
+    """The call log in ``row`` as a record; None when its body is not one we can read."""
+    body: dict[str, Any] = json.loads(row.body)
+    try:
+        started = datetime.fromisoformat(str(body["started_at"])).timestamp()
+    except (KeyError, ValueError):
+        return None
+    return CallRecord(
+        call_id=str(body.get("call_id") or ""), customer_id=row.customer_id,
+        number=str(body.get("phone") or ""),
+        direction="incoming" if body.get("direction") == "inbound" else "outgoing",
+        started_at=started, result="", disposition=str(body.get("disposition") or ""))
+
+
+def calls_in_session(session: Session, since: float) -> list[CallRecord]:
+    """Worker thread: history entries and queued or sent call logs of calls started at or
+    after ``since``, oldest first."""
+    records = [_history_record(row) for row in session.scalars(
+        select(CallHistoryRow).where(CallHistoryRow.started_at >= since))]
+    # A call log is written after its call: one created before ``since`` is older.
+    for row in session.scalars(select(OutboxRow).where(OutboxRow.kind == "call_log",
+                                                       OutboxRow.created_at >= since)):
+        record = _call_log_record(row)
+        if record is not None and record.started_at >= since:
+            records.append(record)
+    return sorted(records, key=lambda record: record.started_at)
+
+
+def dormant_in_session(session: Session, before: datetime, limit: int) -> list[Customer]:
+    """Worker thread: see ``CacheStore.dormant_customers``."""
+    rows = session.scalars(
+        select(CustomerRow.data)
+        .where(CustomerRow.type != CustomerType.NEW.value,
+               (CustomerRow.last_order_at < before.timestamp())
+               | CustomerRow.last_order_at.is_(None))
+        .order_by(CustomerRow.last_order_at.asc().nulls_first(), CustomerRow.id)
+        .limit(limit))
+    return [Customer.model_validate_json(data) for data in rows]
 
 
 @dataclass(frozen=True)
@@ -407,15 +468,14 @@ class CacheStore:
         New customers (type "new") are left out: they are first-time callers waiting for
         the department head to assign a manager, not customers who stopped ordering.
         """
-        def work(session: Session) -> list[Customer]:
-            rows = session.scalars(
-                select(CustomerRow.data)
-                .where(CustomerRow.type != CustomerType.NEW.value,
-                       (CustomerRow.last_order_at < before.timestamp())
-                       | CustomerRow.last_order_at.is_(None))
-                .order_by(CustomerRow.last_order_at.asc().nulls_first(), CustomerRow.id)
-                .limit(limit))
-            return [Customer.model_validate_json(data) for data in rows]
+        return self._worker.submit(lambda session: dormant_in_session(session, before, limit))
+
+    def dormant_with_calls(self, before: datetime, limit: int, since: float
+                           ) -> Future[tuple[list[Customer], list[CallRecord]]]:
+        """The dormant customers (as ``dormant_customers``) and, read in the same
+        transaction, the calls started since ``since`` (``calls_in_session``)."""
+        def work(session: Session) -> tuple[list[Customer], list[CallRecord]]:
+            return dormant_in_session(session, before, limit), calls_in_session(session, since)
 
         return self._worker.submit(work)
 

@@ -22,6 +22,7 @@ from softphone.cache.files import load_key
 from softphone.cache.store import (
     CachedMatches,
     CacheStore,
+    CallRecord,
     Draft,
     OutboxItem,
     Recent,
@@ -75,6 +76,24 @@ class SyncState:
             "customers_cached": self.customers_cached,
             "cache_disposable": self.cache_disposable,
         }
+
+
+@dataclass(frozen=True)
+class LastCall:
+    """A dormant customer's latest call today, as the outbound list shows it."""
+
+    started_at: float
+    direction: str  # "incoming" | "outgoing"
+    result: str  # the history's outcome ("answered", "no answer"...); "" if not known
+    disposition: str  # the wrap-up's outcome; "" until the wrap-up is done
+
+
+@dataclass(frozen=True)
+class DormantCustomer:
+    """A row of the outbound list: the customer and their latest call today, if any."""
+
+    customer: Customer
+    last_call: LastCall | None
 
 
 class NotConfigured(UserFacingError):
@@ -172,6 +191,29 @@ class SyncService:
         months = int(self._settings["customers.dormant_months"])
         before = months_before(now or datetime.now(UTC), months)
         return self.cache.dormant_customers(before, limit)
+
+    def dormant_list(self, limit: int = 500, now: datetime | None = None
+                     ) -> Future[list[DormantCustomer]]:
+        """The dormant customers (as ``dormant``), each with their latest call since the
+        start of the local day of ``now``: from the call history, with the disposition
+        of its call log in the outbox. Returns at once; the future completes on the
+        cache's worker thread."""
+        moment = now or datetime.now(UTC)
+        months = int(self._settings["customers.dormant_months"])
+        since = start_of_day(moment).timestamp()
+        region = str(self._settings["calls.default_region"])
+        result: Future[list[DormantCustomer]] = Future()
+
+        def arrived(future: Future[tuple[list[Customer], list[CallRecord]]]) -> None:
+            try:
+                customers, calls = future.result()
+                result.set_result(with_last_calls(customers, calls, region))
+            except Exception as exc:
+                result.set_exception(exc)
+
+        self.cache.dormant_with_calls(months_before(moment, months), limit,
+                                      since).add_done_callback(arrived)
+        return result
 
     def save_draft(self, draft_id: str, customer_id: str, data: str) -> Future[None]:
         """Save the order form's draft (its own JSON text) in the encrypted cache."""
@@ -358,6 +400,66 @@ def months_before(moment: datetime, months: int) -> datetime:
     year, month = divmod(index, 12)
     day = min(moment.day, calendar.monthrange(year, month + 1)[1])
     return moment.replace(year=year, month=month + 1, day=day)
+
+
+def start_of_day(moment: datetime) -> datetime:
+    """Local midnight of the day ``moment`` falls on (local time). Any thread."""
+    return moment.astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def with_last_calls(customers: Sequence[Customer], calls: Sequence[CallRecord],
+                    default_region: str) -> list[DormantCustomer]:
+    """Each customer with their latest call among ``calls``. Any thread.
+
+    A history entry and the call log of the same call (same call id) are one call: the
+    history gives its result, the call log its disposition. A call log names its
+    customer; a call known only by its number belongs to every customer having that
+    number (the number written in any usual way, ``default_region`` placing national
+    forms).
+    """
+    merged: dict[str, CallRecord] = {}
+    for index, record in enumerate(calls):
+        key = record.call_id or f"#{index}"
+        known = merged.get(key)
+        if known is None:
+            merged[key] = record
+            continue
+        merged[key] = CallRecord(
+            call_id=key, customer_id=known.customer_id or record.customer_id,
+            number=known.number or record.number, direction=known.direction,
+            started_at=min(known.started_at, record.started_at),
+            result=known.result or record.result,
+            disposition=record.disposition or known.disposition)
+    by_phone: dict[str, list[str]] = {}
+    for customer in customers:
+        for phone in customer.phones:
+            by_phone.setdefault(phone, []).append(customer.id)
+    latest: dict[str, CallRecord] = {}
+    for record in merged.values():
+        if record.customer_id:
+            owners = [record.customer_id]
+        else:
+            e164 = to_e164(_number_part(record.number), default_region)
+            owners = by_phone.get(e164, []) if e164 else []
+        for owner in owners:
+            if owner not in latest or record.started_at >= latest[owner].started_at:
+                latest[owner] = record
+    rows = []
+    for customer in customers:
+        found = latest.get(customer.id)
+        last = None if found is None else LastCall(found.started_at, found.direction,
+                                                   found.result, found.disposition)
+        rows.append(DormantCustomer(customer, last))
+    return rows
+
+
+def _number_part(text: str) -> str:
+    """The number in a ``sip:`` or ``tel:`` address (or ``text`` itself)."""
+    for scheme in ("sip:", "sips:", "tel:"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme):]
+            break
+    return text.split("@", 1)[0].split(";", 1)[0]
 
 
 def _sentence(text: str) -> str:
