@@ -36,6 +36,7 @@ from softphone.gui import resources
 from softphone.gui.actions import CallActions, is_ringing_in, pick_call, ringing_calls
 from softphone.gui.bridge import CALL_EVENTS, PhoneBridge
 from softphone.gui.calls_view import CallList
+from softphone.gui.dormant_view import DormantView
 from softphone.gui.errors_dialog import ErrorReporter
 from softphone.gui.history_view import HistoryView
 from softphone.gui.outbox_view import OutboxView
@@ -144,6 +145,12 @@ class MainWindow(QMainWindow):
             self.outbox = OutboxView(self.context.sync, self.tabs)
             self.tabs.addTab(self.outbox, tr("&Orders"))
             self.tabs.currentChanged.connect(self._refresh_outbox_when_shown)
+        self.dormant: DormantView | None = None
+        if self.context.sync is not None:
+            self.dormant = DormantView(self.context.sync, self.context.settings, self.tabs)
+            self.dormant.dial_requested.connect(self.dial_customer)
+            self.tabs.addTab(self.dormant, tr("Ou&tbound"))
+            self.tabs.currentChanged.connect(self._refresh_dormant_when_shown)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self._set_tab_order()
@@ -252,6 +259,7 @@ class MainWindow(QMainWindow):
         bridge.engine_restarted.connect(self._on_engine_restarted)
         bridge.transfer_result.connect(self._on_transfer_result)
         bridge.call_ended.connect(lambda _e: self.refresh_history())
+        bridge.call_ended.connect(lambda _e: self._refresh_dormant())
 
     # ------------------------------------------------------------------ refreshing
 
@@ -321,6 +329,15 @@ class MainWindow(QMainWindow):
     def _refresh_outbox_when_shown(self, index: int) -> None:
         if self.outbox is not None and self.tabs.widget(index) is self.outbox:
             self.outbox.refresh()
+
+    def _refresh_dormant_when_shown(self, index: int) -> None:
+        if self.dormant is not None and self.tabs.widget(index) is self.dormant:
+            self.dormant.refresh()
+
+    def _refresh_dormant(self) -> None:
+        """A call ended: the Outbound tab shows its outcome (read in the background)."""
+        if self.dormant is not None:
+            self.dormant.refresh()
 
     def refresh_history(self) -> None:
         """Reload the History tab in the background; it fills when the rows arrive."""
@@ -396,6 +413,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.refresh_calls()  # Phone.dial announces nothing until the engine answers
         return call_id
+
+    def dial_customer(self, number: str) -> None:
+        """Call a customer from the Outbound tab (the number field is left as typed)."""
+        self.dial(number)
 
     def redial(self, target: str) -> None:
         """Call back from the history (the number field is left as the agent typed it)."""
