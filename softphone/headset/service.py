@@ -333,7 +333,7 @@ class _HeadsetLink:
         self._on_lost = on_lost
         self._control = CallControl(hook_is_toggle=telephony.hook_is_toggle)
         self._control.set_view(view, clock())
-        self._pending: CallView | None = None
+        self._pending: list[CallView] = []
         self._pending_lock = threading.Lock()
         self._written: dict[int, bytes] = {}
         self._stopping = threading.Event()
@@ -353,9 +353,11 @@ class _HeadsetLink:
             self._thread.join(timeout=5)
 
     def set_view(self, view: CallView) -> None:
-        """Phone's event thread: the reader applies it before its next decision."""
+        """Phone's event thread: the reader applies it before its next decision. Views
+        are applied in order, none skipped: a mute turned on and off again must reach
+        the reader as two changes."""
         with self._pending_lock:
-            self._pending = view
+            self._pending.append(view)
 
     # -------------------------------------------------------------- reader thread
 
@@ -384,8 +386,8 @@ class _HeadsetLink:
 
     def _apply_pending(self) -> None:
         with self._pending_lock:
-            view, self._pending = self._pending, None
-        if view is not None:
+            views, self._pending = self._pending, []
+        for view in views:
             self._control.set_view(view, self._clock())
 
     def _perform(self, actions: list[Action]) -> None:

@@ -216,7 +216,9 @@ class CallControl:
     # -------------------------------------------------------------- the call
 
     def set_view(self, view: CallView, now: float) -> None:
-        """The calls changed; the app's mute replaces any mute toggled meanwhile."""
+        """The calls changed. Views must come in order: a change of the app's mute
+        replaces a mute toggled here meanwhile; an unchanged one leaves it (the engine
+        has not answered yet)."""
         if view.ringing_call and view.ringing_call != self.view.ringing_call:
             self._ring_started = now
         if view.muted != self.view.muted or not view.in_call:
