@@ -26,7 +26,16 @@ import weakref
 from concurrent.futures import Future
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -36,6 +45,8 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -56,10 +67,13 @@ log = logging.getLogger(__name__)
 ROW_LIMIT = 500
 #: Settings that change what the list holds.
 WATCHED_SETTINGS = frozenset({"customers.dormant_months", "calls.default_region"})
-COLUMNS = ("Customer", "Company", "Region", "Type", "Last order", "Phone", "Today")
-NAME, COMPANY, REGION, TYPE, LAST_ORDER, PHONE, TODAY = range(len(COLUMNS))
+# The phone panel is narrow: what the agent needs first comes first, on two lines.
+COLUMNS = ("Customer", "Last order", "Today", "Phone", "Region", "Type")
+NAME, LAST_ORDER, TODAY, PHONE, REGION, TYPE = range(len(COLUMNS))
 #: Widest each column starts (pixels); the agent may drag them wider.
-START_WIDTHS = (200, 160, 110, 130, 190, 130)
+START_WIDTHS = (160, 112, 150, 120, 110)
+#: Space above and below each row's two lines (pixels).
+ROW_PADDING = 8
 CUSTOMER_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 #: Results the phone records, in the agent's words.
@@ -112,16 +126,22 @@ def quiet_for(last_order: datetime, now: datetime) -> str:
     return tr("{n} years ago").format(n=months // 12)
 
 
+def customer_text(customer: Customer) -> str:
+    """Two lines: the name, then the company (or the region when there is none)."""
+    second = customer.company or customer.region or type_name(customer.type)
+    return f"{line(customer.name, 200)}\n{line(second, 200)}"
+
+
 def last_order_text(customer: Customer, now: datetime) -> str:
-    """The last order's date and how long ago, or "Never"."""
+    """Two lines: how long ago, then the date; or "Never ordered"."""
     if customer.last_order_at is None:
-        return tr("Never")
-    return f"{day(customer.last_order_at)} · {quiet_for(customer.last_order_at, now)}"
+        return tr("Never ordered")
+    return f"{quiet_for(customer.last_order_at, now)}\n{day(customer.last_order_at)}"
 
 
-def outcome_text(call: LastCall | None) -> str:
-    """Today's latest call: "Called 14:32 — Callback requested", "Called 14:32 — No
-    answer", or "" when there was none."""
+def outcome_text(call: LastCall | None, separator: str = "\n") -> str:
+    """Today's latest call: "Called 14:32", ``separator``, "Callback requested" (or the
+    phone's result, "No answer"); "" when there was none."""
     if call is None:
         return ""
     at = datetime.fromtimestamp(call.started_at).strftime("%H:%M")
@@ -129,9 +149,9 @@ def outcome_text(call: LastCall | None) -> str:
         outcome = isolate(line(call.disposition, 200))
     else:
         outcome = tr(RESULTS.get(call.result, call.result.capitalize() or "Called"))
-    template = (tr("Called {time} — {outcome}") if call.direction == "outgoing"
-                else tr("Called us {time} — {outcome}"))
-    return template.format(time=at, outcome=outcome)
+    when = (tr("Called {time}") if call.direction == "outgoing"
+            else tr("Called us {time}")).format(time=at)
+    return f"{when}{separator}{outcome}"
 
 
 def first_phone(customer: Customer) -> str:
@@ -150,25 +170,36 @@ class _Row(QTreeWidgetItem):
         return bool(mine < theirs)
 
 
+class _Padded(QStyledItemDelegate):
+    """Rows with some air between them, so two-line rows read as one customer each."""
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), size.height() + ROW_PADDING)
+
+
 def _row(entry: DormantCustomer, now: datetime) -> _Row:
     customer, call = entry.customer, entry.last_call
     phone = first_phone(customer)
-    texts = [line(customer.name, 200), line(customer.company, 200),
-             line(customer.region, 100), type_name(customer.type),
-             last_order_text(customer, now), phone or tr("no number"), outcome_text(call)]
+    texts = [customer_text(customer), last_order_text(customer, now), outcome_text(call),
+             phone or tr("no number"), line(customer.region, 100), type_name(customer.type)]
     item = _Row(texts)
     item.setData(NAME, CUSTOMER_ROLE, customer)
     last = customer.last_order_at.timestamp() if customer.last_order_at else float("-inf")
-    keys: list[object] = [fold(customer.name), fold(customer.company), fold(customer.region),
-                          texts[TYPE], last, phone, call.started_at if call else 0.0]
+    keys: list[object] = [fold(customer.name), last, call.started_at if call else 0.0,
+                          phone, fold(customer.region), texts[TYPE]]
     for column, key in enumerate(keys):
         item.setData(column, SORT_ROLE, key)
     item.setToolTip(NAME, plain_tooltip("\n".join(filter(None, (
         customer.name, customer.company, customer.region)))))
-    item.setToolTip(COMPANY, plain_tooltip(customer.company))
+    item.setData(NAME, Qt.ItemDataRole.AccessibleTextRole,
+                 " — ".join(filter(None, (customer.name, customer.company))))
+    item.setToolTip(REGION, plain_tooltip(customer.region))
     item.setToolTip(PHONE, plain_tooltip("\n".join(customer.phones)))
     if call is not None:
-        item.setToolTip(TODAY, plain_tooltip(texts[TODAY]))
+        item.setToolTip(TODAY, plain_tooltip(outcome_text(call, " — ")))
+        item.setData(TODAY, Qt.ItemDataRole.AccessibleTextRole, outcome_text(call, " — "))
         reached = bool(call.disposition) or call.result == "answered"
         item.setForeground(TODAY, _DONE_COLOR if reached else _NOT_REACHED_COLOR)
     if not phone:
@@ -215,13 +246,15 @@ class DormantView(QWidget):
         self.summary.setObjectName("fieldHelp")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.summary.setWordWrap(True)
         self.list = QTreeWidget(self)
         self.list.setObjectName("dormantList")
         self.list.setAccessibleName(tr("Customers to call"))
         self.list.setColumnCount(len(COLUMNS))
         self.list.setHeaderLabels([tr(title) for title in COLUMNS])
         self.list.setRootIsDecorated(False)
-        self.list.setUniformRowHeights(True)
+        self.list.setUniformRowHeights(True)  # every row is two lines
+        self.list.setItemDelegate(_Padded(self.list))
         self.list.setAlternatingRowColors(True)
         self.list.setWordWrap(False)
         self.list.setTextElideMode(Qt.TextElideMode.ElideRight)

@@ -23,7 +23,7 @@ from softphone import protocol
 from softphone.agent import WrapUp, call_log
 from softphone.crm.schema import Change, Customer
 from softphone.gui.bridge import PhoneBridge
-from softphone.gui.dormant_view import COMPANY, LAST_ORDER, NAME, PHONE, TODAY, TYPE, DormantView
+from softphone.gui.dormant_view import LAST_ORDER, NAME, PHONE, REGION, TODAY, TYPE, DormantView
 from softphone.gui.main_window import MainWindow
 from softphone.paths import Profile
 from softphone.secrets import SecretStore
@@ -62,8 +62,9 @@ def visible(text: str) -> str:
     return text.replace("\u2068", "").replace("\u2069", "")
 
 
-def rows(view: DormantView, column: int = NAME) -> list[str]:
-    return [item.text(column) for item in view.visible_items()]
+def rows(view: DormantView) -> list[str]:
+    """The customers' names (each row's first line), top to bottom."""
+    return [item.text(NAME).split("\n")[0] for item in view.visible_items()]
 
 
 def row_of(view: DormantView, customer_id: str) -> QTreeWidgetItem:
@@ -133,14 +134,16 @@ def test_outbound_tab_lists_dormant_customers_longest_quiet_first(
 
     assert rows(view) == ["<b>Kovács</b> Ágnes", RTL_NAME, "Elena Ionescu", "Nguyễn Thị Mai"]
     kovacs, persian, elena, mai = view.visible_items()
-    assert kovacs.text(LAST_ORDER) == "Never"
-    assert kovacs.text(COMPANY) == "Ágnes & Co"  # markup and ampersands as typed
-    assert persian.text(LAST_ORDER).endswith(" · 13 months ago")
-    assert persian.text(COMPANY) == LONG_COMPANY  # elided on screen, whole in the tooltip
-    assert mai.text(LAST_ORDER) == (
-        (datetime.now(UTC) - timedelta(days=215)).astimezone().date().isoformat()
-        + " · 7 months ago")
+    assert kovacs.text(NAME) == "<b>Kovács</b> Ágnes\nÁgnes & Co"  # markup as typed
+    assert kovacs.text(LAST_ORDER) == "Never ordered"
+    # Elided on screen, whole in the tooltip.
+    assert persian.text(NAME) == f"{RTL_NAME}\n{LONG_COMPANY}"
+    assert persian.text(LAST_ORDER).startswith("13 months ago\n")
+    assert persian.text(REGION) == "Tehran"
+    assert mai.text(LAST_ORDER) == "7 months ago\n" + (
+        (datetime.now(UTC) - timedelta(days=215)).astimezone().date().isoformat())
     assert mai.text(TYPE) == "Key account"
+    assert elena.text(NAME) == "Elena Ionescu\nNorth"  # no company: the region
     assert mai.text(PHONE) == "+40721000001"
     assert elena.text(PHONE) == "no number"
     assert [item.text(TODAY) for item in view.visible_items()] == ["", "", "", ""]
@@ -229,13 +232,13 @@ def test_the_outcome_of_todays_call_shows_in_the_row(
     (entry,) = harness.history.recent(1)
     hhmm = datetime.fromtimestamp(entry.started_at).strftime("%H:%M")
     # Hung up, the wrap-up not done yet: the call's result.
-    qtbot.waitUntil(lambda: row_of(view, "c1").text(TODAY) == f"Called {hhmm} — Answered")
+    qtbot.waitUntil(lambda: row_of(view, "c1").text(TODAY) == f"Called {hhmm}\nAnswered")
 
     # The wrap-up records the outcome as a call log in the outbox, as the desk does.
     sync.queue_call_log(call_log(entry, WrapUp("Callback requested", "after 4 pm"),
                                  customer_id="c1")).result(10)
     qtbot.waitUntil(lambda: visible(row_of(view, "c1").text(TODAY))
-                    == f"Called {hhmm} — Callback requested", timeout=5000)
+                    == f"Called {hhmm}\nCallback requested", timeout=5000)
 
     # The next customer does not pick up.
     show_again(qtbot, main, view)
@@ -246,7 +249,7 @@ def test_the_outcome_of_todays_call_shows_in_the_row(
     remote = harness.phone.snapshot().calls[second].remote
     harness.emit(protocol.CallStateChanged(second, "disconnected", "outgoing", remote, 480,
                                            "Temporarily Unavailable"))
-    qtbot.waitUntil(lambda: row_of(view, "c3").text(TODAY).endswith(" — No answer"))
+    qtbot.waitUntil(lambda: row_of(view, "c3").text(TODAY).endswith("\nNo answer"))
     assert row_of(view, "c2").text(TODAY) == ""
     assert view.summary.text() == ("4 customers with no order for 6 months"
                                    " · 2 called today")
