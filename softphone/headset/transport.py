@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 TELEPHONY_PAGE = 0x0B
-DESCRIPTOR_MAX = 4096  # bytes; HID caps report descriptors at 4 KiB
 READ_LENGTH = 1024  # bytes asked per read: more than any report; hidraw returns one report
 
 
@@ -149,7 +148,7 @@ class HidTransport:
             raise OSError(errno.EIO, "headset write failed")
 
     def descriptor(self) -> bytes:
-        return bytes(self._handle.get_report_descriptor(DESCRIPTOR_MAX))
+        return bytes(self._handle.get_report_descriptor())
 
     def close(self) -> None:
         if not self._closed:

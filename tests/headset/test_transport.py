@@ -35,7 +35,7 @@ class FakeHandle:
         self.writes.append(bytes(data))
         return len(data)
 
-    def get_report_descriptor(self, max_length: int) -> list[int]:
+    def get_report_descriptor(self) -> list[int]:  # hidapi takes no length
         return [0x05, 0x0B]
 
     def close(self) -> None:
@@ -128,3 +128,13 @@ def test_the_installed_hidapi_loads_on_this_platform() -> None:
     assert backend is not None, reason
     assert transport.hid_module_name() == "hidraw"
     assert isinstance(backend.devices(), list)  # no headset here; must not fail
+
+
+def test_calls_match_the_installed_hidapi() -> None:
+    # An unopened handle says "not open" (ValueError) only when the arguments fit.
+    hidraw = pytest.importorskip("hidraw", reason="the hidapi package is not installed")
+    unopened = HidTransport(hidraw.device())
+    for call in (lambda: unopened.read(0.05), lambda: unopened.write(b"\x00\x01"),
+                 unopened.descriptor):
+        with pytest.raises(ValueError, match="not open"):
+            call()
