@@ -46,6 +46,7 @@ from softphone.screenpop import ScreenPopResult
 from softphone.storage.history import HistoryEntry
 
 CUSTOMER_TAB, ORDER_TAB, WRAPUP_TAB = 0, 1, 2
+CARD_PAGE, CHOOSER_PAGE, NEW_CUSTOMER_PAGE = 0, 1, 2  # pages of the Customer tab
 
 
 def tr(text: str) -> str:
@@ -151,10 +152,13 @@ class Workspace(QWidget):
         """Show a ``ScreenPopResult``: one customer, a chooser, unknown or withheld.
 
         A newer result for the same call (the CRM's after the cache's) replaces the
-        older one, keeping the customer the agent chose among several.
+        older one, keeping the customer the agent chose among several; it updates the
+        card in place and never takes the agent away from the order, the wrap-up or
+        the new-customer form.
         """
         same_call = result.call_id == self.call_id
         chosen = self.customer.id if same_call and self.customer is not None else None
+        reveal = not (same_call and self._busy_elsewhere())
         self.call_id = result.call_id
         self.number = result.number
         self.result = result
@@ -164,22 +168,31 @@ class Workspace(QWidget):
         if result.withheld:
             self.customer = None
             self.card.show_withheld()
-            self._show_card()
         elif not matches:
             self.customer = None
             self.card.show_unknown(self.number)
-            self._show_card()
         elif len(matches) == 1 or chosen in {m.id for m in matches}:
             pick = next((m for m in matches if m.id == chosen), matches[0])
-            self._show_customer(pick, now)
+            self._show_customer(pick, now, reveal=reveal)
+            return
         else:
             self.customer = None
             self.chooser.set_customers(matches, self.number)
-            self.customer_stack.setCurrentIndex(1)
-            self.tabs.setCurrentIndex(CUSTOMER_TAB)
-            self.chooser.list.setFocus()
+            if reveal:
+                self.customer_stack.setCurrentIndex(CHOOSER_PAGE)
+                self.tabs.setCurrentIndex(CUSTOMER_TAB)
+                self.chooser.list.setFocus()
+            return
+        if reveal:
+            self._show_card()
 
-    def _show_customer(self, customer: Customer, now: datetime | None = None) -> None:
+    def _busy_elsewhere(self) -> bool:
+        """The agent is on the order, the wrap-up or the new-customer form."""
+        return (self.tabs.currentIndex() != CUSTOMER_TAB
+                or self.customer_stack.currentIndex() == NEW_CUSTOMER_PAGE)
+
+    def _show_customer(self, customer: Customer, now: datetime | None = None, *,
+                       reveal: bool = True) -> None:
         self.customer = customer
         result = self.result
         source = result.source if result is not None else "cache"
@@ -190,7 +203,8 @@ class Workspace(QWidget):
             calls=[c for c in self.recent_calls if c.customer_id == customer.id],
             number=self.number, now=now or datetime.now(UTC))
         self.tabs.setTabEnabled(ORDER_TAB, True)
-        self._show_card()
+        if reveal:
+            self._show_card()
 
     def _chosen(self, customer: Customer) -> None:
         self._show_customer(customer)
@@ -201,7 +215,7 @@ class Workspace(QWidget):
         withheld = self.result is not None and self.result.withheld
         self.new_customer.start("" if withheld else self.number, call_id=self.call_id,
                                 agent=self.agent)
-        self.customer_stack.setCurrentIndex(2)
+        self.customer_stack.setCurrentIndex(NEW_CUSTOMER_PAGE)
         self.tabs.setCurrentIndex(CUSTOMER_TAB)
         self.new_customer.inputs["name"].setFocus()
 
@@ -213,7 +227,7 @@ class Workspace(QWidget):
         self._show_card()
 
     def _show_card(self) -> None:
-        self.customer_stack.setCurrentIndex(0)
+        self.customer_stack.setCurrentIndex(CARD_PAGE)
         self.tabs.setCurrentIndex(CUSTOMER_TAB)
 
     # ---------------------------------------------------------------- the order

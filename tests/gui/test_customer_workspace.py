@@ -11,7 +11,13 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from softphone.crm.schema import CallLogCreate, CustomerLead
-from softphone.gui.workspace import CUSTOMER_TAB, ORDER_TAB, WRAPUP_TAB, Workspace
+from softphone.gui.workspace import (
+    CUSTOMER_TAB,
+    NEW_CUSTOMER_PAGE,
+    ORDER_TAB,
+    WRAPUP_TAB,
+    Workspace,
+)
 from softphone.orders.catalogue import Catalogue
 from softphone.orders.drafts import InMemoryDraftStore
 from softphone.screenpop import ScreenPopResult
@@ -119,6 +125,26 @@ def test_order_from_the_card_and_transfer_from_the_debt_block(qtbot: QtBot,
     with qtbot.waitSignal(workspace.transfer_requested) as transfer:
         qtbot.keyClick(workspace, Qt.Key.Key_G, ctrl_shift)  # only the shown page's key
     assert transfer.args == ["2104"]
+
+
+def test_the_crms_later_answer_never_pulls_the_agent_off_the_order_or_new_customer(
+        qtbot: QtBot, workspace: Workspace) -> None:
+    workspace.show_lookup(result([customer()]), now=NOW)
+    assert workspace.open_order_form()
+    workspace.order_form.notes.setPlainText("Half typed")
+    workspace.show_lookup(result([customer()], source="crm"), now=NOW)
+    assert workspace.tabs.currentIndex() == ORDER_TAB
+    assert workspace.order_form.notes.toPlainText() == "Half typed"
+    assert workspace.card.source.text() == "Live from the CRM"  # updated behind
+
+    workspace.show_lookup(result([], call_id="c2", number="028 3822 9999"), now=NOW)
+    assert workspace.tabs.currentIndex() == CUSTOMER_TAB  # a new call shows its card
+    workspace.show_new_customer()
+    workspace.new_customer.set_value("name", "Trần Thị Lan")
+    workspace.show_lookup(result([], call_id="c2", number="028 3822 9999", source="none"),
+                          now=NOW)
+    assert workspace.customer_stack.currentIndex() == NEW_CUSTOMER_PAGE
+    assert workspace.new_customer.values()["name"] == "Trần Thị Lan"
 
 
 def test_order_submitted_goes_out(qtbot: QtBot, workspace: Workspace) -> None:

@@ -15,19 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from softphone.context import AppContext
 from softphone.gui.application import PasswordPrompter, SoftphoneGui
-from softphone.gui.desk import CustomerDesk
 from softphone.paths import Profile
 from softphone.storage.history import HistoryEntry
+from tests.gui.desk_keys import take_order_by_keyboard, wrap_up_by_keyboard
 from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.sync.helpers import PRICE_LISTS, customer, product
-
-CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 @pytest.fixture
@@ -82,9 +79,7 @@ def test_order_taken_offline_reaches_the_crm_once(qtbot: QtBot, gui: SoftphoneGu
     desk.workspace.show_wrapup(HistoryEntry(
         "call-1", "incoming", "Ioana", "0720000007", "sip:0720000007@pbx", started,
         started + 5, started + 95, 90.0, "answered"), None)
-    wrapup = desk.workspace.wrapup
-    qtbot.keyClick(wrapup.dispositions, Qt.Key.Key_1)
-    qtbot.keyClick(wrapup.dispositions, Qt.Key.Key_Return, CTRL)
+    wrap_up_by_keyboard(qtbot, desk)
     qtbot.waitUntil(lambda: sync.state().outbox_waiting == 2, timeout=10_000)
 
     crm.start()
@@ -99,24 +94,3 @@ def test_order_taken_offline_reaches_the_crm_once(qtbot: QtBot, gui: SoftphoneGu
     assert orders[0]["call_id"] == "call-1"
     assert len(calls) == 1
     assert calls[0]["disposition"] == "Order taken"
-
-
-def take_order_by_keyboard(qtbot: QtBot, desk: CustomerDesk) -> None:
-    workspace = desk.workspace
-    assert workspace.open_order_form()
-    form = workspace.order_form
-    form.focus_search()
-    qtbot.keyClicks(form.search, "SKU-2")
-    qtbot.keyClick(form.search, Qt.Key.Key_Return)
-    for _ in range(2):
-        qtbot.keyClick(form.search, Qt.Key.Key_Return)  # again: one more each time
-    form.date.setDate(QDate.currentDate().addDays(3))
-    form.contact.setFocus()
-    qtbot.keyClicks(form.contact, "Ioana Popescu")
-    qtbot.keyClicks(form.address, "Str. Lipscani 10, Bucharest")  # QTest types Latin-1 only
-    form.payment.setFocus()
-    form.payment.setEditText("Bank transfer")
-    with qtbot.waitSignal(workspace.order_submitted, timeout=5000):
-        qtbot.keyClick(form.search, Qt.Key.Key_Return, CTRL)  # the offer prompt first
-        qtbot.keyClick(form.suggestion_list, Qt.Key.Key_Escape)  # dismissed with one key
-        qtbot.keyClick(form.submit_button, Qt.Key.Key_Return, CTRL)
