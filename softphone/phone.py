@@ -106,6 +106,8 @@ class PhoneState:
     engine_restarts: int = 0
     calls: dict[str, Call] = field(default_factory=dict)
     devices: protocol.DevicesChanged = field(default_factory=protocol.DevicesChanged)
+    last_switch: protocol.AudioDeviceSwitched | None = None
+    last_switch_at: float = 0.0
     muted: bool = False
     levels: protocol.AudioLevels = field(default_factory=lambda: protocol.AudioLevels(0.0, 0.0))
     last_error: protocol.EngineError | None = None
@@ -168,11 +170,7 @@ class Phone:
             "engine": {"pid": state.engine_pid, "alive": state.engine_alive,
                        "restarts": state.engine_restarts, "sip_port": state.sip_port},
             "calls": [call.as_json() for call in state.calls.values()],
-            "audio": {"microphone": state.devices.microphone,
-                      "speaker": state.devices.speaker,
-                      "ringer": state.devices.ringer,
-                      "warnings": list(state.devices.warnings),
-                      "muted": state.muted},
+            "audio": _audio_json(state),
         }
 
     # ---------------------------------------------------------------- actions
@@ -267,6 +265,14 @@ class Phone:
     def refresh_devices(self) -> None:
         self._supervisor.send(protocol.RefreshDevices())
 
+    def set_ring_style(self, call_id: str, style: protocol.RingStyle) -> None:
+        """Ring ``call_id`` with the normal or the key-account ringtone (any thread).
+
+        The screen-pop calls this once it knows the caller is a key-account customer;
+        a call that stopped ringing meanwhile is ignored by the engine.
+        """
+        self._supervisor.send(protocol.SetRingStyle(call_id, style))
+
     def network_changed(self) -> None:
         self._supervisor.send(protocol.NetworkChanged())
 
@@ -340,6 +346,18 @@ class Phone:
             str(s["audio.microphone"]), str(s["audio.speaker"]), str(s["audio.ringer"])
         )
 
+    def _policy_command(self) -> protocol.SetAudioPolicy:
+        s = self.settings
+        fallbacks = [n.strip() for n in str(s["audio.fallback_devices"]).split(",") if n.strip()]
+        return protocol.SetAudioPolicy(
+            fallback_devices=fallbacks,
+            return_to_headset=bool(s["audio.return_to_headset"]),
+            ring_on=s["audio.ring_on"],
+            ring_volume=int(s["audio.ring_volume"]),
+            ringtone=str(s["audio.ringtone"]),
+            key_account_ringtone=str(s["audio.key_account_ringtone"]),
+        )
+
     def _configure_engine(self, engine: EngineProcess) -> None:
         """Runs right after each engine start: configure, choose devices, register."""
         with self._lock:
@@ -348,14 +366,17 @@ class Phone:
             restarted = self._restarting
             self._restarting = False
         engine.send(protocol.Configure(self._engine_config()))
+        engine.send(self._policy_command())
         engine.send(self._devices_command())
         self.register()
         if restarted:
             self._publish(EngineRestarted(engine.pid))
 
     def _setting_changed(self, name: str, _value: object) -> None:
-        if name.startswith("audio.") and name != "audio.sample_rate":
+        if name in _DEVICE_SETTINGS:
             self._supervisor.send(self._devices_command())
+        elif name.startswith("audio.") and name != "audio.sample_rate":
+            self._supervisor.send(self._policy_command())
         elif name.startswith("sip.") and name not in ("sip.rtp_port", "sip.local_port"):
             self.register()
 
@@ -437,6 +458,11 @@ class Phone:
         with self._lock:
             self._state.devices = event
 
+    def _on_switch(self, event: protocol.AudioDeviceSwitched) -> None:
+        with self._lock:
+            self._state.last_switch = event
+            self._state.last_switch_at = time.time()
+
     def _on_mute(self, event: protocol.MuteChanged) -> None:
         with self._lock:
             self._state.muted = event.muted
@@ -482,6 +508,31 @@ class Phone:
                 log.exception("Subscriber failed on %r", event)
 
 
+_DEVICE_SETTINGS = ("audio.microphone", "audio.speaker", "audio.ringer")
+
+
+def _audio_json(state: PhoneState) -> dict[str, Any]:
+    """The devices part of ``softphone status --json``."""
+    devices = state.devices
+    switch = state.last_switch
+    return {
+        "microphone": devices.microphone,
+        "speaker": devices.speaker,
+        "ringer": devices.ringer,
+        "ring_on": list(devices.ring_on),
+        "inputs": list(devices.inputs),
+        "outputs": list(devices.outputs),
+        "fallback": devices.fallback,
+        "warnings": list(devices.warnings),
+        "last_switch": None if switch is None else {
+            "role": switch.role, "reason": switch.reason, "wanted": switch.wanted,
+            "previous": switch.previous, "current": switch.current,
+            "message": switch.message, "at": state.last_switch_at,
+        },
+        "muted": state.muted,
+    }
+
+
 def _outcome(call: Call) -> str:
     """How a finished call is recorded in the history."""
     if call.answered_at is not None:
@@ -502,6 +553,7 @@ _HANDLERS: dict[type[Any], Callable[[Phone, Any], None]] = {
     protocol.CallStateChanged: Phone._on_call_state,
     protocol.MediaStateChanged: Phone._on_media,
     protocol.DevicesChanged: Phone._on_devices,
+    protocol.AudioDeviceSwitched: Phone._on_switch,
     protocol.MuteChanged: Phone._on_mute,
     protocol.AudioLevels: Phone._on_levels,
     protocol.StreamStats: Phone._on_stats,

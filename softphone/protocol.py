@@ -28,6 +28,10 @@ Direction = Literal["incoming", "outgoing"]
 ErrorKind = Literal["user", "environment", "bug"]
 DtmfMethod = Literal["rfc4733", "info"]
 Transport = Literal["udp", "tcp", "tls"]
+RingOn = Literal["ringer", "headset", "both"]
+RingStyle = Literal["normal", "key_account"]
+DeviceRole = Literal["microphone", "speaker", "ringer"]
+SwitchReason = Literal["missing", "unplugged", "returned"]
 
 
 class ProtocolError(ValueError):
@@ -164,6 +168,33 @@ class SetDevices:
 
 
 @dataclass(frozen=True)
+class SetAudioPolicy:
+    """What to do when devices come and go, and how calls ring.
+
+    ``fallback_devices`` are device names tried in order when the chosen microphone,
+    headset or ringer is missing (the system default comes last); with
+    ``return_to_headset`` the audio moves back to the chosen device when it is plugged
+    in again. ``ring_on`` says where incoming calls ring, at ``ring_volume`` percent;
+    empty ringtone paths mean the built-in tones.
+    """
+
+    fallback_devices: list[str] = field(default_factory=list)
+    return_to_headset: bool = True
+    ring_on: RingOn = "ringer"
+    ring_volume: int = 80
+    ringtone: str = ""
+    key_account_ringtone: str = ""
+
+
+@dataclass(frozen=True)
+class SetRingStyle:
+    """Ring ``call_id`` with the normal or the key-account ringtone (screen-pop decides)."""
+
+    call_id: str
+    style: RingStyle
+
+
+@dataclass(frozen=True)
 class RefreshDevices:
     pass
 
@@ -192,6 +223,8 @@ Command: TypeAlias = (
     | SendDtmf
     | Transfer
     | SetDevices
+    | SetAudioPolicy
+    | SetRingStyle
     | RefreshDevices
     | NetworkChanged
     | Shutdown
@@ -271,7 +304,11 @@ class StreamStats:
 
 @dataclass(frozen=True)
 class DevicesChanged:
-    """Available devices and the ones actually in use (after any fallback)."""
+    """Available devices and the ones actually in use (after any fallback).
+
+    ``ring_on`` lists the devices incoming calls ring on; ``fallback`` is true while a
+    chosen device is missing and another one is used instead.
+    """
 
     inputs: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
@@ -279,6 +316,27 @@ class DevicesChanged:
     speaker: str = ""
     ringer: str = ""
     warnings: list[str] = field(default_factory=list)
+    ring_on: list[str] = field(default_factory=list)
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class AudioDeviceSwitched:
+    """The engine moved audio to another device by itself.
+
+    ``reason``: "missing" (the chosen device was not there when the engine chose),
+    "unplugged" (it went away, during a call or not), "returned" (it is back and the
+    audio moved back to it). ``wanted`` is the agent's choice, ``previous`` and
+    ``current`` the devices before and after ("" for none). ``message`` says it in
+    plain words for the agent.
+    """
+
+    role: DeviceRole
+    reason: SwitchReason
+    wanted: str
+    previous: str
+    current: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -319,6 +377,7 @@ Event: TypeAlias = (
     | AudioLevels
     | StreamStats
     | DevicesChanged
+    | AudioDeviceSwitched
     | DtmfReceived
     | TransferResult
     | EngineError

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -324,6 +325,50 @@ def _peak_of(data: bytes) -> float:
 # --------------------------------------------------------------------------- sound card
 
 
+class StreamHealth:
+    """Whether a PortAudio stream still delivers (callbacks on the stream's thread,
+    ``check`` on the main thread).
+
+    A device that goes away does not always raise: a stream on an ALSA PCM whose
+    sound-server sink was unloaded just stops calling back for a few seconds before it
+    errors, and may then resume on nothing. So a stream counts as gone when it stopped
+    (PortAudio made it inactive), when it delivered and then stalled for ``STALL_SECONDS``,
+    or when it never started delivering within ``START_SECONDS``.
+    """
+
+    STALL_SECONDS = 0.5
+    START_SECONDS = 6.0
+    FLOWING_CALLS = 10
+
+    def __init__(self) -> None:
+        self.opened_at = time.monotonic()
+        self.calls = 0
+        self.last = self.opened_at
+        self.flowing_at: float | None = None  # when the stream started delivering
+
+    def tick(self) -> None:
+        """Stream thread: one callback happened (two attribute writes, no locks)."""
+        self.calls += 1
+        self.last = time.monotonic()
+
+    def check(self, stream: Any, now: float) -> str:
+        """Main thread: "" while healthy, else why the stream counts as gone."""
+        try:
+            active = bool(stream.active)
+        except Exception:  # PortAudio no longer knows the stream
+            active = False
+        if not active:
+            return "it stopped"
+        if self.calls >= self.FLOWING_CALLS:
+            if self.flowing_at is None:
+                self.flowing_at = self.last
+            if now - self.last > self.STALL_SECONDS:
+                return f"no audio for {now - self.last:.1f} s"
+        elif now - self.opened_at > self.START_SECONDS:
+            return "it never started"
+        return ""
+
+
 class SoundCard:
     """The microphone and speaker streams (opened and closed on the main thread).
 
@@ -338,6 +383,10 @@ class SoundCard:
         self.error: BaseException | None = None  # from a PortAudio callback
         self._input: Any = None
         self._output: Any = None
+        self.input_device: int | None = None
+        self.output_device: int | None = None
+        self.input_health = StreamHealth()
+        self.output_health = StreamHealth()
 
     @property
     def running(self) -> bool:
@@ -345,27 +394,43 @@ class SoundCard:
 
     def open(self, microphone: int | None, speaker: int | None) -> list[str]:
         """Open both streams; return plain-words problems (main thread)."""
-        sd = portaudio()
         self.close()
-        problems: list[str] = []
-        self.speaker_buffer.clear()
-        self.microphone_buffer.clear()
-        if microphone is None:
-            problems.append("No microphone is available.")
-        else:
-            self._input = self._start_stream(
-                sd.RawInputStream, microphone, self._on_input, "microphone", problems)
-        if speaker is None:
-            problems.append("No speaker or headset is available.")
-        else:
-            self._output = self._start_stream(
-                sd.RawOutputStream, speaker, self._on_output, "speaker", problems)
-        return problems
+        problems = [self.open_input(microphone), self.open_output(speaker)]
+        return [problem for problem in problems if problem]
 
-    def _start_stream(
-        self, stream_class: Any, device: Any, callback: Any, what: str, problems: list[str]
-    ) -> Any:
-        """Open and start one 10 ms mono int16 stream; None (and a problem) on failure."""
+    def open_input(self, device: int | None) -> str:
+        """(Re)open the microphone stream on ``device``; "" or a problem (main thread)."""
+        self._close_one("input")
+        self.microphone_buffer.clear()
+        if device is None:
+            return "No microphone is available."
+        self.input_health = StreamHealth()
+        self._input = self._start_stream(
+            portaudio().RawInputStream, device, self._on_input, "microphone")
+        if isinstance(self._input, str):
+            problem, self._input = self._input, None
+            return problem
+        self.input_device = device
+        return ""
+
+    def open_output(self, device: int | None) -> str:
+        """(Re)open the speaker stream on ``device``; "" or a problem (main thread)."""
+        self._close_one("output")
+        self.speaker_buffer.clear()
+        if device is None:
+            return "No speaker or headset is available."
+        self.output_health = StreamHealth()
+        self._output = self._start_stream(
+            portaudio().RawOutputStream, device, self._on_output, "speaker")
+        if isinstance(self._output, str):
+            problem, self._output = self._output, None
+            return problem
+        self.output_device = device
+        return ""
+
+    def _start_stream(self, stream_class: Any, device: Any, callback: Any, what: str) -> Any:
+        """Open and start one 10 ms mono int16 stream; the problem as text on failure."""
+        stream = None
         try:
             stream = stream_class(
                 device=device, samplerate=self.rate, channels=1, dtype="int16",
@@ -373,20 +438,36 @@ class SoundCard:
             )
             stream.start()
         except Exception as exc:
-            problems.append(f"The {what} cannot be opened: {exc}")
-            return None
+            if stream is not None:
+                close_quietly(stream)
+            return f"The {what} cannot be opened: {exc}"
         return stream
+
+    def problems(self, now: float) -> dict[str, str]:
+        """Streams that stopped delivering: {"input"/"output": why} (main thread)."""
+        found = {}
+        if self._input is not None:
+            why = self.input_health.check(self._input, now)
+            if why:
+                found["input"] = why
+        if self._output is not None:
+            why = self.output_health.check(self._output, now)
+            if why:
+                found["output"] = why
+        return found
 
     def close(self) -> None:
         """Stop and close both streams (main thread)."""
-        for stream in (self._input, self._output):
-            if stream is not None:
-                try:
-                    stream.abort()
-                    stream.close()
-                except Exception:
-                    log.exception("closing an audio stream failed")
-        self._input = self._output = None
+        self._close_one("input")
+        self._close_one("output")
+
+    def _close_one(self, kind: str) -> None:
+        if kind == "input":
+            stream, self._input, self.input_device = self._input, None, None
+        else:
+            stream, self._output, self.output_device = self._output, None, None
+        if stream is not None:
+            close_quietly(stream)
 
     def log_buffers(self) -> None:
         """Log how much audio the drift buffers hold (main thread; diagnostics)."""
@@ -406,6 +487,7 @@ class SoundCard:
     def _on_input(self, indata: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio input thread: microphone samples into the bridge's buffer."""
         try:
+            self.input_health.tick()
             self.microphone_buffer.write(indata)
         except Exception as exc:  # raising would stop the stream for good
             self.error = self.error or exc
@@ -413,7 +495,17 @@ class SoundCard:
     def _on_output(self, outdata: Any, frames: int, time: Any, status: Any) -> None:
         """PortAudio output thread: the bridge's mix to the speaker."""
         try:
+            self.output_health.tick()
             outdata[:] = self.speaker_buffer.read(frames)
         except Exception as exc:  # raising would stop the stream for good
             outdata[:] = bytes(len(outdata))
             self.error = self.error or exc
+
+
+def close_quietly(stream: Any) -> None:
+    """Abort and close a stream, logging (not raising) what fails (main thread)."""
+    try:
+        stream.abort()
+        stream.close()
+    except Exception:
+        log.exception("closing an audio stream failed")

@@ -1,7 +1,12 @@
 """Audio device listing and resolution by name.
 
-Resolution is pure logic over a device list (any thread); ``query`` and ``refresh`` call
-sounddevice and run on the main (pjsua) thread.
+Resolution is pure logic over a device list (any thread); ``query``, ``probe`` and
+``refresh`` call sounddevice and run on the main (pjsua) thread.
+
+A device can be listed and still unusable: PortAudio's list is a snapshot, and an ALSA
+PCM that points at a sound-server sink stays listed after the sink is gone. So the
+engine also *probes* a device (opens and closes a stream) before counting on it, and
+``candidates`` skips the names that failed.
 """
 
 from __future__ import annotations
@@ -100,6 +105,67 @@ def resolve(requested: str, devices: DeviceList, kind: Kind, role: str) -> Resol
     return Resolved(fallback.index, fallback.name, warning)
 
 
+ROLE_WORDS = {"microphone": "Microphone", "speaker": "Headset", "ringer": "Ringer"}
+
+
+def candidates(
+    requested: str,
+    fallbacks: Iterable[str],
+    devices: DeviceList,
+    kind: Kind,
+    unusable: Iterable[str] = (),
+) -> list[DeviceInfo]:
+    """Devices of ``kind`` in the agent's order of preference, usable ones only.
+
+    The chosen device first (the system default when none is chosen), then the fallback
+    list, then the system default, then the rest of the list, each matched by exact
+    name, else case-insensitively; devices of the other kind and names in ``unusable``
+    are left out, and none appears twice.
+    """
+    usable = [d for d in devices.devices if d.has(kind)]
+    broken = {name.casefold() for name in unusable}
+    ordered: list[DeviceInfo] = []
+
+    def add(device: DeviceInfo | None) -> None:
+        if device is not None and device not in ordered and device.name.casefold() not in broken:
+            ordered.append(device)
+
+    default = devices.default(kind)
+    system_default = [next((d for d in usable if d.index == default), None),
+                      _by_name(usable, "default")]
+    if not requested.strip():  # the agent chose the system default itself
+        for device in system_default:
+            add(device)
+    for wanted in (requested, *fallbacks):
+        add(_by_name(usable, wanted))
+    for device in (*system_default, *usable):
+        add(device)
+    return ordered
+
+
+def _by_name(usable: list[DeviceInfo], name: str) -> DeviceInfo | None:
+    wanted = name.strip()
+    if not wanted:
+        return None
+    for device in usable:
+        if device.name == wanted:
+            return device
+    for device in usable:
+        if device.name.casefold() == wanted.casefold():
+            return device
+    return None
+
+
+def same_device(a: str, b: str) -> bool:
+    """Whether two device names mean the same device (names are matched loosely)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def parse_names(text: str) -> list[str]:
+    """A comma-separated list of device names, blanks dropped."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def _fallback(usable: list[DeviceInfo], default: int | None) -> DeviceInfo | None:
     for device in usable:
         if device.index == default:
@@ -130,6 +196,22 @@ def _default_index(sd: Any, kind: Kind) -> int:
         return int(sd.query_devices(kind=kind)["index"])
     except Exception:
         return -1
+
+
+def probe(index: int, kind: Kind, rate: int) -> str:
+    """Open and close a stream on device ``index``; "" if it works, else why (main thread).
+
+    Opening is where PortAudio's ALSA layer asks the sound server for the stream, so a
+    listed device whose sink is gone fails here in a few milliseconds.
+    """
+    try:
+        sd = portaudio()
+        cls = sd.RawInputStream if kind == "input" else sd.RawOutputStream
+        stream = cls(device=index, samplerate=rate, channels=1, dtype="int16")
+        stream.close()
+    except Exception as exc:
+        return str(exc) or type(exc).__name__
+    return ""
 
 
 def refresh() -> None:

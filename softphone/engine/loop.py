@@ -23,6 +23,7 @@ import pjsua2 as pj
 
 from softphone import __version__
 from softphone.engine.channel import BadLine, CommandReader, EndOfInput, EventWriter, describe
+from softphone.engine.hotplug import DeviceWatcher
 from softphone.engine.netwatch import NetWatcher
 from softphone.engine.phone import Phone
 from softphone.engine.report import report_bug, set_sink
@@ -43,7 +44,9 @@ from softphone.protocol import (
     Register,
     Resume,
     SendDtmf,
+    SetAudioPolicy,
     SetDevices,
+    SetRingStyle,
     Shutdown,
     Transfer,
     Unregister,
@@ -65,6 +68,13 @@ class AddressChanged:
     new: str
 
 
+@dataclass(frozen=True)
+class SoundDevicesChanged:
+    """Posted by the devwatch thread: sound devices came or went."""
+
+    alsa_changed: bool
+
+
 class EngineLoop:
     """Reads commands, runs pjsua2, writes events (main thread)."""
 
@@ -73,11 +83,12 @@ class EngineLoop:
         self.writer = writer
         self.phone = Phone(writer.emit)
         self.netwatch = NetWatcher(self._on_address_change)
+        self.devwatch = DeviceWatcher(self._on_devices_change)
         self._stopping = False
         self._next_levels = 0.0
         self._next_stats = 0.0
         self._handlers: dict[type[Any], Callable[[Any], None]] = {
-            Configure: lambda c: self.phone.configure(c.config),
+            Configure: self._configure,
             Register: self._register,
             Unregister: lambda c: self.phone.unregister(),
             Dial: lambda c: self.phone.dial(c.call_id, c.target),
@@ -90,6 +101,8 @@ class EngineLoop:
             SendDtmf: lambda c: self.phone.send_dtmf(c.call_id, c.digits),
             Transfer: lambda c: self.phone.transfer(c.call_id, c.target),
             SetDevices: self.phone.set_devices,
+            SetAudioPolicy: self.phone.set_audio_policy,
+            SetRingStyle: lambda c: self.phone.set_ring_style(c.call_id, c.style),
             RefreshDevices: lambda c: self.phone.refresh_devices(),
             NetworkChanged: lambda c: self.phone.network_changed(),
             Shutdown: lambda c: self.stop(),
@@ -104,6 +117,7 @@ class EngineLoop:
             self._turn()
         log.info("shutting down")
         self.netwatch.stop()
+        self.devwatch.stop()
         try:
             self.phone.shutdown(self._poll_for)
         except Exception as exc:
@@ -164,6 +178,11 @@ class EngineLoop:
             self.writer.emit(EngineError("bug", f"Bad command: {item.error}"))
         elif isinstance(item, AddressChanged):
             self.phone.network_changed()
+        elif isinstance(item, SoundDevicesChanged):
+            try:
+                self.phone.devices_changed(item.alsa_changed)
+            except Exception as exc:
+                report_bug("sound devices changed", exc)
         else:
             self._dispatch(item)
 
@@ -182,6 +201,14 @@ class EngineLoop:
             self.writer.emit(EngineError("environment", message, str(exc.info())))
         except Exception as exc:
             report_bug(type(command).__name__, exc)
+
+    def _configure(self, command: Configure) -> None:
+        self.phone.configure(command.config)
+        self.devwatch.start()
+
+    def _on_devices_change(self, alsa_changed: bool) -> None:
+        """devwatch thread: hand the change to the main loop."""
+        self.reader.queue.put(SoundDevicesChanged(alsa_changed))  # type: ignore[arg-type]
 
     def _register(self, command: Register) -> None:
         self.phone.register(command.account)

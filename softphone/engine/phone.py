@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import pjsua2 as pj
 
-from softphone.engine import devices
 from softphone.engine.audio import AudioBridgePort, SoundCard
 from softphone.engine.calls import AudioState, PhoneCall, media_state, pjsip_state_name
 from softphone.engine.identity import party_from_value, remote_party_from_message
 from softphone.engine.report import EventSink
 from softphone.engine.ringback import RINGING_CODE, Ringback, wants_ringback
 from softphone.engine.ringer import Ringer
+from softphone.engine.routing import AudioRouter
 from softphone.engine.sip import (
     PhoneAccount,
     SipStack,
@@ -36,7 +36,6 @@ from softphone.protocol import (
     AudioLevels,
     CallStateChanged,
     Configured,
-    DevicesChanged,
     DtmfReceived,
     EngineConfig,
     EngineError,
@@ -44,6 +43,8 @@ from softphone.protocol import (
     MediaStateChanged,
     MuteChanged,
     RegistrationChanged,
+    RingStyle,
+    SetAudioPolicy,
     SetDevices,
     StreamStats,
     TransferResult,
@@ -75,8 +76,10 @@ class Phone:
         self.sound: SoundCard | None = None
         self.ringer: Ringer | None = None
         self.ringback: Ringback | None = None
+        self.router: AudioRouter | None = None
         self.requested_devices = SetDevices()
-        self._device_choice: tuple[int | None, int | None, int | None] = (None, None, None)
+        self.audio_policy: SetAudioPolicy | None = None
+        self._ring_styles: dict[str, RingStyle] = {}
         self.muted = False
         self._incoming_count = 0
         self._log_writer: PjLogWriter | None = None
@@ -105,8 +108,14 @@ class Phone:
         self.port.create()
         self.ringer = Ringer(config.ringtone_path)
         self.ringback = Ringback(config.sample_rate)
+        self.router = AudioRouter(self.emit, self.sound, self.ringer, config.sample_rate,
+                                  default_ringtone=config.ringtone_path)
+        self.router.requested = self.requested_devices
         self.emit(Configured(stack.sip_port))
-        self.apply_devices()
+        if self.audio_policy is not None:
+            self.router.set_policy(self.audio_policy)
+        else:
+            self.router.apply()
 
     def shutdown(self, poll: Callable[[float], None]) -> None:
         """The clean shutdown pjsua2 needs (main thread); ``poll(seconds)`` runs events."""
@@ -152,6 +161,8 @@ class Phone:
             if source is not None and source.error is not None:
                 error, source.error = source.error, None
                 self.emit(EngineError("bug", f"Audio bridge failed: {error}", repr(error)))
+        if self.router is not None:
+            self.router.check_health(now)
 
     # ----------------------------------------------------------------- account
 
@@ -387,6 +398,7 @@ class Phone:
         if call.audio.active or call.audio.local_hold:
             self.emit(MediaStateChanged(call.call_id, active=False))
         self.calls.pop(call.call_id, None)
+        self._ring_styles.pop(call.call_id, None)
         self._graveyard.append(call)
         self._update_sound_card()
 
@@ -451,38 +463,31 @@ class Phone:
     # ----------------------------------------------------------------- audio and ringer
 
     def _update_sound_card(self) -> None:
-        sound = self.sound
-        if sound is None:
+        router = self.router
+        if router is None:
             return
         needed = self._ringback_wanted() or any(
             c.connected_slot >= 0 for c in self.calls.values()
         )
-        if needed and not sound.running:
-            self._open_sound_card()
-        elif not needed and sound.running:
-            sound.close()
-
-    def _open_sound_card(self) -> None:
-        assert self.sound is not None
-        mic, speaker, _ = self._device_choice
-        for problem in self.sound.open(mic, speaker):
-            log.warning("%s", problem)
-            self.emit(EngineError("environment", problem))
+        if needed != router.sound_needed or (needed and not router.sound.running):
+            router.set_sound_needed(needed)
 
     def _update_ringer(self) -> None:
-        ringer = self.ringer
-        if ringer is None:
+        router = self.router
+        if router is None:
             return
-        ringing = any(
-            c.direction == "incoming" and c.state in _RINGING_STATES for c in self.calls.values()
-        )
-        if ringing and not ringer.ringing:
-            problem = ringer.start()
-            if problem:
-                log.warning("%s", problem)
-                self.emit(EngineError("environment", problem))
-        elif not ringing and ringer.ringing:
-            ringer.stop()
+        ringing = [c for c in self.calls.values()
+                   if c.direction == "incoming" and c.state in _RINGING_STATES]
+        key_account = any(self._ring_styles.get(c.call_id) == "key_account" for c in ringing)
+        style: RingStyle = "key_account" if key_account else "normal"
+        if bool(ringing) != router.ringing or style != router.ringer.style:
+            router.set_ringing(bool(ringing), style)
+
+    def set_ring_style(self, call_id: str, style: RingStyle) -> None:
+        """Ring ``call_id`` with the normal or key-account tone (the screen-pop decides)."""
+        self._call(call_id)
+        self._ring_styles[call_id] = style
+        self._update_ringer()
 
     def _ringback_wanted(self) -> bool:
         return self.ringback is not None and any(wants_ringback(c) for c in self.calls.values())
@@ -507,46 +512,24 @@ class Phone:
 
     def set_devices(self, request: SetDevices) -> None:
         self.requested_devices = request
-        self.apply_devices()
+        if self.router is not None:
+            self.router.set_devices(request)
+
+    def set_audio_policy(self, policy: SetAudioPolicy) -> None:
+        """Fallback devices, return to headset, where and how loud it rings."""
+        self.audio_policy = policy
+        if self.router is not None:
+            self.router.set_policy(policy)
 
     def refresh_devices(self) -> None:
         """Re-read the device list; PortAudio closes every stream, so reopen them."""
-        if self.sound is not None:
-            self.sound.close()
-        if self.ringer is not None:
-            self.ringer.stop()
-        devices.refresh()
-        self.apply_devices(force_reopen=True)
+        if self.router is not None:
+            self.router.refresh()
 
-    def apply_devices(self, force_reopen: bool = False) -> None:
-        """Resolve the requested devices, reopen streams if they changed, report."""
-        found = devices.query()
-        request = self.requested_devices
-        mic = devices.resolve(request.microphone, found, "input", "Microphone")
-        speaker = devices.resolve(request.speaker, found, "output", "Speaker")
-        ringer = devices.resolve(request.ringer, found, "output", "Ringer")
-        choice = (mic.index, speaker.index, ringer.index)
-        changed = choice != self._device_choice
-        self._device_choice = choice
-        if self.ringer is not None:
-            self.ringer.device = ringer.index
-            if changed or force_reopen:
-                self.ringer.stop()
-        if self.sound is not None and (changed or force_reopen):
-            self.sound.close()
-        self._update_sound_card()
-        self._update_ringer()
-        warnings = [r.warning for r in (mic, speaker, ringer) if r.warning]
-        self.emit(
-            DevicesChanged(
-                inputs=_unique(found.names("input")),
-                outputs=_unique(found.names("output")),
-                microphone=mic.name,
-                speaker=speaker.name,
-                ringer=ringer.name,
-                warnings=list(dict.fromkeys(warnings)),
-            )
-        )
+    def devices_changed(self, alsa_changed: bool) -> None:
+        """The device watcher saw sound devices come or go (main loop)."""
+        if self.router is not None:
+            self.router.system_changed(alsa_changed)
 
     def network_changed(self) -> None:
         if self.stack is not None:
@@ -590,7 +573,3 @@ def _stream_stats(call: PhoneCall, index: int) -> StreamStats:
         rtt_ms=round(int(rtcp.rttUsec.last) / 1000.0, 2),
         tx_packets=int(tx.pkt),
     )
-
-
-def _unique(names: list[str]) -> list[str]:
-    return list(dict.fromkeys(names))

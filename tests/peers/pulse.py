@@ -151,8 +151,18 @@ class Recording(Stoppable):
 class PulseAudio(Peer):
     """A pulseaudio daemon private to one test, with null sinks and an ``.asoundrc``."""
 
-    def __init__(self, work_dir: Path, sinks: tuple[str, ...] = SINKS) -> None:
-        """Prepare dirs under ``work_dir``; the runtime dir is short (socket path limit)."""
+    def __init__(
+        self,
+        work_dir: Path,
+        sinks: tuple[str, ...] = SINKS,
+        devices: dict[str, str] | None = None,
+    ) -> None:
+        """Prepare dirs under ``work_dir``; the runtime dir is short (socket path limit).
+
+        ``devices`` maps PortAudio (ALSA) device names to sinks or sources
+        (default :data:`ALSA_DEVICES`).
+        """
+        self.devices = ALSA_DEVICES if devices is None else devices
         self.work_dir = Path(work_dir)
         self.home = self.work_dir / "home"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -182,7 +192,7 @@ class PulseAudio(Peer):
 
     def start(self, timeout: float = 20.0) -> PulseAudio:
         """Write ``.asoundrc``, start pulseaudio in the foreground and load the sinks."""
-        (self.home / ".asoundrc").write_text(asoundrc_text())
+        (self.home / ".asoundrc").write_text(asoundrc_text(self.devices))
         self.socket_path.parent.mkdir(parents=True, exist_ok=True)
         argv = [
             "pulseaudio", "--daemonize=no", "--system=no", "-n", "--exit-idle-time=-1",
@@ -235,6 +245,11 @@ class PulseAudio(Peer):
     def unload_sink(self, name: str) -> None:
         """Remove null sink ``name`` (simulates unplugging a device)."""
         self.pactl("unload-module", str(self._modules.pop(name)))
+
+    def unload_sinks(self, *names: str) -> None:
+        """Remove several null sinks with one ``pactl`` per sink, back to back."""
+        for name in names:
+            self.unload_sink(name)
 
     def sink_names(self) -> list[str]:
         """Names of the sinks the server currently has."""
