@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from softphone import __version__, control
+from softphone import __version__, control, provisioning
 from softphone.errors import UserFacingError
-from softphone.paths import Profile, system_settings_file
+from softphone.paths import Profile
 from softphone.secrets import CRM_TOKEN, SIP_ACCOUNT, SecretStore
-from softphone.settings import SCHEMA, Settings, setting
+from softphone.settings import SCHEMA, Settings, open_settings, setting
 
 SECRET_NAMES = {"sip": SIP_ACCOUNT, "crm": CRM_TOKEN}
 
@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_reset.add_argument("key")
     config_list = config_commands.add_parser("list", help="list every setting")
     config_list.add_argument("--json", action="store_true")
+    config_commands.add_parser("provision", help="fetch IT's settings from "
+                                                 "provisioning.url now")
 
     credentials = commands.add_parser("credentials", help="store secrets in the OS keyring")
     cred_commands = credentials.add_subparsers(dest="cred_command", metavar="ACTION",
@@ -230,10 +232,16 @@ def _history(profile: Profile, limit: int, as_json: bool) -> int:
 
 
 def _config(args: argparse.Namespace, profile: Profile) -> int:
-    settings = Settings(profile.settings_file, system_settings_file())
+    settings = open_settings(profile)
     action = args.config_command
     if action == "list":
         return _config_list(settings, args.json)
+    if action == "provision":
+        result = provisioning.refresh(settings)
+        print(result.message, file=sys.stdout if result.ok else sys.stderr)
+        if result.ok:
+            _tell_running_app(profile)
+        return 0 if result.ok else 1
     spec = setting(args.key)
     if action == "get":
         value = settings[spec.name]
@@ -250,15 +258,16 @@ def _config(args: argparse.Namespace, profile: Profile) -> int:
 def _config_list(settings: Settings, as_json: bool) -> int:
     rows = [
         {"name": spec.name, "value": settings[spec.name], "default": spec.default,
-         "source": settings.source(spec.name), "description": spec.description}
+         "source": settings.source(spec.name), "locked": settings.locked(spec.name),
+         "description": spec.description}
         for spec in SCHEMA
     ]
     if as_json:
         print(json.dumps(rows, indent=2))
         return 0
     for row in rows:
-        print(f"{row['name']} = {json.dumps(row['value'])}  [{row['source']}]  "
-              f"{row['description']}")
+        where = f"{row['source']}, locked" if row["locked"] else row["source"]
+        print(f"{row['name']} = {json.dumps(row['value'])}  [{where}]  {row['description']}")
     return 0
 
 

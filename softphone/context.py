@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from softphone import logs, protocol
+from softphone import logs, protocol, provisioning
 from softphone.agent import BUSY_CODE, Agent
 from softphone.cache.files import load_key
 from softphone.cache.store import CacheStore
-from softphone.paths import Profile, system_settings_file
+from softphone.paths import Profile
 from softphone.phone import Phone, PhoneEvent
 from softphone.screenpop import ScreenPopService
 from softphone.secrets import SIP_ACCOUNT, SecretStore
-from softphone.settings import Settings
+from softphone.settings import Settings, open_settings
 from softphone.storage.history import CallHistory, move_clear_history
 from softphone.sync.service import SyncService
 
@@ -48,10 +48,12 @@ class AppContext:
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
         profile.create()
-        settings = Settings(profile.settings_file, system_settings_file())
+        settings = open_settings(profile)
         logs.configure(profile.log_dir, str(settings["log.level"]))
         for problem in settings.problems:
             log.warning("Settings problem: %s", problem.message)
+        # The last copy is already in use; a newer one applies when it arrives.
+        provisioning.start_background_refresh(settings)
         secrets = SecretStore()
         cache = CacheStore(profile.cache_file, lambda: load_key(secrets))
         history = CallHistory(cache)

@@ -44,6 +44,11 @@ class Profile:
         return self.config_dir / "settings.toml"
 
     @property
+    def provisioned_file(self) -> Path:
+        """The last copy of the provisioning document, so the app starts offline."""
+        return self.config_dir / "provisioned.toml"
+
+    @property
     def clear_history_file(self) -> Path:
         """Where earlier versions kept the call history, unencrypted (moved at start)."""
         return self.data_dir / "softphone.sqlite3"

@@ -1,23 +1,36 @@
 """The one settings schema, and settings read from layered TOML files.
 
-Layers, later ones win: built-in defaults, the system-wide file IT deploys, the
-user's file in the profile. Every setting has a dotted name (``sip.uri``), a type,
-a default and a description; ``softphone config list`` prints them. Imports no Qt.
+Layers, later ones win: built-in defaults, the system-wide file IT deploys, the copy
+of the provisioning document last fetched from ``provisioning.url`` (see
+``softphone.provisioning``), the user's file in the profile. Every setting has a dotted
+name (``sip.uri``), a type, a default and a description; ``softphone config list``
+prints them. Imports no Qt.
+
+The two administrator layers may lock settings with a top-level ``lock`` list of names
+or section patterns (``lock = ["sip.uri", "crm.*"]``): a locked setting ignores the
+user's file and cannot be changed, from the settings dialog or the command line. Their
+text values may hold placeholders filled in for each agent: ``${login}`` (the login
+name) and ``${hostname}`` (the computer's short name).
 """
 
 from __future__ import annotations
 
+import fnmatch
+import getpass
 import logging
+import socket
+import string
 import threading
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import tomli_w
 
 from softphone.errors import UserFacingError
+from softphone.paths import Profile, system_settings_file
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +175,15 @@ SCHEMA: tuple[Setting, ...] = (
             minimum=1, maximum=60),
     Setting("log.level", str, "info", "How much the log records",
             choices=("debug", "info", "warning", "error")),
+    Setting("provisioning.url", str, "",
+            "HTTPS address of the settings IT provides for every agent (empty: none)"),
+    Setting("provisioning.ca_file", str, "",
+            "CA bundle for the provisioning address (empty: the system's)"),
 )
+
+#: The top-level key of an administrator layer listing what the agent cannot change.
+LOCK_KEY = "lock"
+Source = Literal["user", "provisioned", "system", "default"]
 
 _BY_NAME: dict[str, Setting] = {s.name: s for s in SCHEMA}
 
@@ -182,15 +203,35 @@ class LayerProblem:
     message: str
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One file's valid values, and (administrator layers only) what it locks."""
+
+    values: dict[str, SettingValue] = field(default_factory=dict)
+    locked: frozenset[str] = frozenset()
+
+
+def placeholders() -> dict[str, str]:
+    """The values ``${login}`` and ``${hostname}`` stand for on this computer."""
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):
+        login = ""
+    return {"login": login, "hostname": socket.gethostname().split(".")[0]}
+
+
 class Settings:
     """The merged view of all layers. Thread-safe; listeners run on the writer's thread."""
 
-    def __init__(self, user_file: Path, system_file: Path | None = None) -> None:
+    def __init__(self, user_file: Path, system_file: Path | None = None,
+                 provisioned_file: Path | None = None) -> None:
         self.user_file = user_file
         self.system_file = system_file
+        self.provisioned_file = provisioned_file
         self.problems: list[LayerProblem] = []
         self._lock = threading.RLock()
-        self._system: dict[str, SettingValue] = {}
+        self._system = Layer()
+        self._provisioned = Layer()
         self._user: dict[str, SettingValue] = {}
         self._listeners: list[Callable[[str, SettingValue], None]] = []
         self.reload()
@@ -198,11 +239,15 @@ class Settings:
     def reload(self) -> None:
         """Read the files again; keep what is valid, record the rest in ``problems``."""
         problems: list[LayerProblem] = []
-        system = self._read_layer(self.system_file, problems) if self.system_file else {}
-        user = self._read_layer(self.user_file, problems)
+        system = read_admin_layer(self.system_file, problems)
+        provisioned = read_admin_layer(self.provisioned_file, problems)
+        user = Layer()
+        if self.user_file.exists():
+            user = _read_layer(self.user_file, problems, admin=False)
         with self._lock:
             old = self.as_dict()
-            self._system, self._user, self.problems = system, user, problems
+            self._system, self._provisioned, self._user = system, provisioned, user.values
+            self.problems = problems
         for name, value in self.as_dict().items():
             if old.get(name) != value:
                 self._notify(name, value)
@@ -210,19 +255,36 @@ class Settings:
     def __getitem__(self, name: str) -> Any:
         spec = setting(name)
         with self._lock:
-            if name in self._user:
+            source = self._source(name)
+            if source == "user":
                 return self._user[name]
-            if name in self._system:
-                return self._system[name]
+            if source == "provisioned":
+                return self._provisioned.values[name]
+            if source == "system":
+                return self._system.values[name]
         return spec.default
 
-    def source(self, name: str) -> str:
-        """Which layer ``name`` comes from: "user", "system" or "default"."""
+    def source(self, name: str) -> Source:
+        """Which layer ``name`` comes from: "user", "provisioned", "system" or "default"."""
         setting(name)
         with self._lock:
-            if name in self._user:
-                return "user"
-            return "system" if name in self._system else "default"
+            return self._source(name)
+
+    def _source(self, name: str) -> Source:
+        if name in self._user and not self._is_locked(name):
+            return "user"
+        if name in self._provisioned.values:
+            return "provisioned"
+        return "system" if name in self._system.values else "default"
+
+    def locked(self, name: str) -> bool:
+        """Whether IT has fixed ``name``: the agent cannot change it."""
+        setting(name)
+        with self._lock:
+            return self._is_locked(name)
+
+    def _is_locked(self, name: str) -> bool:
+        return name in self._system.locked or name in self._provisioned.locked
 
     def as_dict(self) -> dict[str, SettingValue]:
         return {spec.name: self[spec.name] for spec in SCHEMA}
@@ -232,6 +294,7 @@ class Settings:
         spec = setting(name)
         checked = spec.validate(value)
         with self._lock:
+            self._refuse_if_locked(name)
             self._user[name] = checked
             self._write_user_file()
         self._notify(name, checked)
@@ -239,9 +302,15 @@ class Settings:
     def reset(self, name: str) -> None:
         setting(name)
         with self._lock:
+            self._refuse_if_locked(name)
             self._user.pop(name, None)
             self._write_user_file()
         self._notify(name, self[name])
+
+    def _refuse_if_locked(self, name: str) -> None:
+        if self._is_locked(name):
+            raise UserFacingError(f"{name} is set by your administrator and cannot be "
+                                  "changed here")
 
     def on_change(self, listener: Callable[[str, SettingValue], None]) -> None:
         self._listeners.append(listener)
@@ -260,17 +329,83 @@ class Settings:
         tmp.write_text(tomli_w.dumps(nested), encoding="utf-8")
         tmp.replace(self.user_file)
 
-    @staticmethod
-    def _read_layer(path: Path, problems: list[LayerProblem]) -> dict[str, SettingValue]:
+
+def open_settings(profile: Profile) -> Settings:
+    """The settings of ``profile``: every layer, from the documented places."""
+    return Settings(profile.settings_file, system_settings_file(), profile.provisioned_file)
+
+
+def read_admin_layer(path: Path | None, problems: list[LayerProblem]) -> Layer:
+    """An administrator's file (system-wide or provisioned); missing: an empty layer."""
+    if path is None or not path.exists():
+        return Layer()
+    return _read_layer(path, problems, admin=True)
+
+
+def parse_admin_text(text: str, path: Path) -> tuple[Layer, list[LayerProblem]]:
+    """An administrator layer from TOML ``text`` (``path`` names it in problems);
+    raises ``tomllib.TOMLDecodeError`` when it is not TOML at all."""
+    problems: list[LayerProblem] = []
+    return _layer_from(tomllib.loads(text), path, problems, admin=True), problems
+
+
+def _read_layer(path: Path, problems: list[LayerProblem], *, admin: bool) -> Layer:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Layer()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        # tomllib names the line and column: "... (at line 3, column 7)".
+        problems.append(LayerProblem(path, f"{path}: {exc}"))
+        log.warning("Ignoring settings file %s: %s", path, exc)
+        return Layer()
+    return _layer_from(raw, path, problems, admin=admin)
+
+
+def _layer_from(raw: Mapping[str, Any], path: Path, problems: list[LayerProblem], *,
+                admin: bool) -> Layer:
+    locked: frozenset[str] = frozenset()
+    if admin:
+        raw = dict(raw)
+        locked = _locked_names(raw.pop(LOCK_KEY, []), path, problems)
+    values = _flatten_layer(path, raw, problems)
+    if admin:
+        values = _fill_placeholders(values, path, problems)
+    return Layer(values, locked)
+
+
+def _locked_names(patterns: object, path: Path, problems: list[LayerProblem]
+                  ) -> frozenset[str]:
+    """The setting names matched by a ``lock`` list such as ``["sip.uri", "crm.*"]``."""
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        problems.append(LayerProblem(path, f"{path}: {LOCK_KEY} must be a list of setting "
+                                           "names"))
+        return frozenset()
+    names: set[str] = set()
+    for pattern in patterns:
+        matched = fnmatch.filter(_BY_NAME, pattern)
+        if not matched:
+            problems.append(LayerProblem(path, f"{path}: {LOCK_KEY}: no setting matches "
+                                               f"{pattern!r}"))
+        names.update(matched)
+    return frozenset(names)
+
+
+def _fill_placeholders(values: dict[str, SettingValue], path: Path,
+                       problems: list[LayerProblem]) -> dict[str, SettingValue]:
+    known = placeholders()
+    filled: dict[str, SettingValue] = {}
+    for name, value in values.items():
+        if not (isinstance(value, str) and "${" in value):
+            filled[name] = value
+            continue
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            problems.append(LayerProblem(path, f"{path}: {exc}"))
-            log.warning("Ignoring settings file %s: %s", path, exc)
-            return {}
-        return _flatten_layer(path, raw, problems)
+            filled[name] = setting(name).validate(string.Template(value).substitute(known))
+        except (KeyError, ValueError, UserFacingError) as exc:
+            problems.append(LayerProblem(
+                path, f"{path}: {name}: unknown placeholder or bad value ({exc}); "
+                      "known placeholders: ${login}, ${hostname}"))
+    return filled
 
 
 def _flatten_layer(

@@ -11,9 +11,9 @@ from softphone.cache.files import delete_cache_files
 from softphone.crm.client import CrmAuthFailed, CrmBadResponse, CrmUnavailable
 from softphone.errors import UserFacingError
 from softphone.numbers import to_e164
-from softphone.paths import Profile, system_settings_file
+from softphone.paths import Profile
 from softphone.secrets import CACHE_KEY, SecretStore
-from softphone.settings import Settings
+from softphone.settings import Settings, open_settings
 from softphone.sync.runner import SyncSummary
 from softphone.sync.service import SyncService
 
@@ -21,7 +21,7 @@ from softphone.sync.service import SyncService
 def run(args: argparse.Namespace, profile: Profile) -> int:
     if args.command == "data":
         return _wipe(profile, force=args.force)
-    settings = Settings(profile.settings_file, system_settings_file())
+    settings = open_settings(profile)
     service = SyncService(profile, settings, SecretStore())
     try:
         if args.command == "sync":
@@ -112,7 +112,7 @@ def _unsent_records(profile: Profile) -> int:
     secrets = SecretStore()
     if secrets.get(CACHE_KEY) is None:
         return 0  # without its key nothing in the file can be read or sent
-    settings = Settings(profile.settings_file, system_settings_file())
+    settings = open_settings(profile)
     service = SyncService(profile, settings, secrets)
     try:
         counts = service.cache.counts().result(timeout=30)
