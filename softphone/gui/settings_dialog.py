@@ -14,13 +14,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSpinBox,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +38,8 @@ from softphone.settings import SCHEMA, Setting, SettingValue, setting
 ACCOUNT = ("sip.uri", "sip.registrar", "sip.username", "sip.display_name", "sip.transport",
            "sip.proxy", "sip.stun")
 DEVICES = ("audio.microphone", "audio.speaker", "audio.ringer")
+AUDIO_POLICY = ("audio.fallback_devices", "audio.return_to_headset", "audio.ring_on",
+                "audio.ring_volume", "audio.ringtone", "audio.key_account_ringtone")
 CALLS = ("calls.auto_answer_seconds", "sip.dtmf_method", "calls.default_region")
 
 LABELS = {
@@ -46,6 +51,9 @@ LABELS = {
     "sip.rtp_port": "First RTP port", "sip.dtmf_method": "Key tones",
     "sip.trace": "SIP trace", "audio.microphone": "Microphone", "audio.speaker": "Headset",
     "audio.ringer": "Ringer", "audio.sample_rate": "Sample rate",
+    "audio.fallback_devices": "If missing, use", "audio.return_to_headset": "Headset back",
+    "audio.ring_on": "Ring on", "audio.ring_volume": "Ring volume",
+    "audio.ringtone": "Ringtone", "audio.key_account_ringtone": "Key-account ringtone",
     "calls.auto_answer_seconds": "Auto-answer", "calls.default_region": "Country",
     "log.level": "Log detail",
 }
@@ -53,10 +61,12 @@ CHOICE_LABELS: dict[str, dict[SettingValue, str]] = {
     "sip.transport": {"udp": "UDP", "tcp": "TCP", "tls": "TLS (encrypted)"},
     "sip.dtmf_method": {"rfc4733": "In the audio (RFC 4733)", "info": "SIP INFO messages"},
     "audio.sample_rate": {16000: "16 kHz (wideband)", 48000: "48 kHz"},
+    "audio.ring_on": {"ringer": "The ringer", "headset": "The headset",
+                      "both": "The ringer and the headset"},
     "log.level": {"debug": "Debug", "info": "Normal", "warning": "Warnings", "error": "Errors"},
 }
 SUFFIXES = {"sip.register_retry_seconds": " s", "sip.register_expires_seconds": " s",
-            "calls.auto_answer_seconds": " s"}
+            "calls.auto_answer_seconds": " s", "audio.ring_volume": " %"}
 
 
 def tr(text: str) -> str:
@@ -134,7 +144,8 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._account_page(), tr("&Account"))
         self.tabs.addTab(self._audio_page(), tr("A&udio"))
         self.tabs.addTab(self._form_page(CALLS), tr("&Calls"))
-        advanced = tuple(s.name for s in SCHEMA if s.name not in (*ACCOUNT, *DEVICES, *CALLS))
+        advanced = tuple(s.name for s in SCHEMA
+                         if s.name not in (*ACCOUNT, *DEVICES, *AUDIO_POLICY, *CALLS))
         self.tabs.addTab(self._form_page(advanced), tr("Ad&vanced"))
         self.error = QLabel("", self)
         self.error.setObjectName("inlineError")
@@ -164,14 +175,15 @@ class SettingsDialog(QDialog):
         return form
 
     def _add_row(self, form: QFormLayout, page: QWidget, name: str,
-                 editor: QWidget | None = None) -> QWidget:
+                 editor: QWidget | None = None, field: QWidget | None = None) -> QWidget:
+        """A labelled row for ``name``; ``field`` holds the editor with its buttons."""
         spec = setting(name)
         editor = editor or make_editor(spec, page)
         self.editors[name] = editor
         label = QLabel(tr(LABELS.get(name, name)) + ":", page)
         label.setBuddy(editor)
         label.setToolTip(tr(spec.description))
-        form.addRow(label, editor)
+        form.addRow(label, field or editor)
         if not isinstance(editor, QCheckBox):
             self.help_labels[name] = self._help(tr(spec.description), page)
             form.addRow("", self.help_labels[name])
@@ -232,14 +244,72 @@ class SettingsDialog(QDialog):
         self.refresh_button = QPushButton(tr("&Refresh devices"), page)
         self.refresh_button.setObjectName("refreshDevices")
         self.refresh_button.setToolTip(tr("Look again for headsets and microphones "
-                                          "(after plugging one in)"))
+                                          "(they are also noticed by themselves)"))
         self.refresh_button.clicked.connect(self.refresh_devices)
         self.devices_status = self._help("", page)
+        self.devices_status.setObjectName("devicesStatus")
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
         row.addWidget(self.devices_status, 1)
         form.addRow("", row)
+        self._add_fallback_row(form, page)
+        for name in AUDIO_POLICY[1:]:
+            editor = make_editor(setting(name), page)
+            if name in ("audio.ringtone", "audio.key_account_ringtone"):
+                self._add_file_row(form, page, name, editor)
+            else:
+                self._add_row(form, page, name, editor)
         return page
+
+    def _add_fallback_row(self, form: QFormLayout, page: QWidget) -> None:
+        """Comma-separated names, with a menu that appends a connected device."""
+        name = "audio.fallback_devices"
+        line = make_editor(setting(name), page)
+        assert isinstance(line, QLineEdit)
+        line.setPlaceholderText(tr("e.g. Laptop speakers, USB microphone"))
+        self.fallback_menu = QMenu(page)
+        self.fallback_add = QToolButton(page)
+        self.fallback_add.setObjectName("addFallbackDevice")
+        self.fallback_add.setText(tr("Add…"))
+        self.fallback_add.setToolTip(tr("Add a connected device to the end of the list"))
+        self.fallback_add.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.fallback_add.setMenu(self.fallback_menu)
+        holder = QWidget(page)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(line, 1)
+        row.addWidget(self.fallback_add)
+        self._add_row(form, page, name, line, field=holder)
+
+    def add_fallback(self, device: str) -> None:
+        """Append ``device`` to the fallback list unless it is there already."""
+        line = self.editors["audio.fallback_devices"]
+        assert isinstance(line, QLineEdit)
+        names = [n.strip() for n in line.text().split(",") if n.strip()]
+        if device not in names:
+            line.setText(", ".join([*names, device]))
+
+    def _add_file_row(self, form: QFormLayout, page: QWidget, name: str,
+                      editor: QWidget) -> None:
+        assert isinstance(editor, QLineEdit)
+        editor.setPlaceholderText(tr("Built-in tone"))
+        browse = QToolButton(page)
+        browse.setObjectName(f"browse_{name}")
+        browse.setText(tr("Choose…"))
+        browse.setToolTip(tr("Choose a WAV file"))
+        browse.clicked.connect(lambda: self._choose_wav(editor))
+        holder = QWidget(page)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(editor, 1)
+        row.addWidget(browse)
+        self._add_row(form, page, name, editor, field=holder)
+
+    def _choose_wav(self, editor: QLineEdit) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, tr("Choose a ringtone"), editor.text(), tr("WAV sound (*.wav)"))
+        if path:
+            editor.setText(path)
 
     # ------------------------------------------------------------------ values
 
@@ -266,7 +336,13 @@ class SettingsDialog(QDialog):
             self.help_labels[name].setText(
                 tr("Now using: {device}").format(device=using) if using
                 else tr(setting(name).description))
-        self.devices_status.setText("")
+        self.devices_status.setText("\n".join(devices.warnings))
+        self.devices_status.setProperty("warning", bool(devices.warnings))
+        self.fallback_menu.clear()
+        for device in dict.fromkeys([*devices.outputs, *devices.inputs]):
+            action = self.fallback_menu.addAction(device)
+            action.triggered.connect(lambda _checked=False, d=device: self.add_fallback(d))
+        self.fallback_add.setEnabled(not self.fallback_menu.isEmpty())
 
     def refresh_devices(self) -> None:
         self.devices_status.setText(tr("Looking for devices…"))

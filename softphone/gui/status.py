@@ -1,14 +1,16 @@
-"""Registration state in plain words, and the indicator that shows it.
+"""Registration state in plain words, the indicator that shows it, and the status-bar
+notice about audio devices that were unplugged or came back.
 
 Everything here runs on the GUI thread.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from softphone import protocol
+from softphone.gui.bridge import PhoneBridge
 from softphone.gui.text import ElidedLabel
 
 #: SIP status codes and what to tell the agent when the engine gave no words.
@@ -88,3 +90,81 @@ class RegistrationIndicator(QWidget):
 
     def text(self) -> str:
         return self.label.text()
+
+
+# --------------------------------------------------------------------------- audio devices
+
+_ROLE_WORDS = {"microphone": "Microphone", "speaker": "Headset", "ringer": "Ringer"}
+NOTICE_SECONDS = 10
+
+
+def describe_switch(event: protocol.AudioDeviceSwitched) -> str:
+    """A short status-bar line, e.g. "Headset unplugged — using Laptop speakers"."""
+    role = tr(_ROLE_WORDS[event.role])
+    if event.reason == "returned":
+        return tr("{role} plugged back in — using {device}").format(
+            role=role, device=event.current)
+    what = tr("unplugged") if event.reason == "unplugged" else tr("not connected")
+    if not event.current:
+        return tr("{role} {what} — none available").format(role=role, what=what)
+    return tr("{role} {what} — using {device}").format(role=role, what=what,
+                                                       device=event.current)
+
+
+class AudioDeviceNotice(QLabel):
+    """Status-bar notice about the audio devices the engine moved the sound to.
+
+    While a chosen device is missing, it says which one is used instead, and stays; when
+    the devices are back to the agent's choice, the last news shows for
+    ``NOTICE_SECONDS`` and the notice hides. The engine's full sentence is the tooltip.
+    """
+
+    def __init__(self, bridge: PhoneBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("audioDeviceNotice")
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setAccessibleName(tr("Audio devices"))
+        self.fallback = False
+        self._hide_timer = QTimer(self)
+        self._hide_timer.setSingleShot(True)
+        self._hide_timer.timeout.connect(self._expire)
+        self.hide()
+        bridge.any_event.connect(self._on_event)
+        bridge.devices_changed.connect(self.show_devices)
+        self.show_devices(bridge.phone.snapshot().devices)
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, protocol.AudioDeviceSwitched):
+            self.show_switch(event)
+
+    def show_switch(self, event: protocol.AudioDeviceSwitched) -> None:
+        self.setText(describe_switch(event))
+        self.setToolTip(event.message)
+        self.setProperty("level", "ok" if event.reason == "returned" else "warning")
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.show()
+        self._hide_timer.start(int(NOTICE_SECONDS * 1000))
+
+    def show_devices(self, event: protocol.DevicesChanged) -> None:
+        self.fallback = event.fallback
+        if event.fallback:
+            self._hide_timer.stop()  # stays while a fallback is in use
+            if not self.isVisible() and event.warnings:
+                self.setText(event.warnings[0])
+                self.setToolTip("\n".join(event.warnings))
+                self.show()
+        elif self.isVisible() and not self._hide_timer.isActive():
+            self._hide_timer.start(int(NOTICE_SECONDS * 1000))
+
+    def _expire(self) -> None:
+        if not self.fallback:
+            self.hide()
+
+
+def add_audio_notice(bridge: PhoneBridge, status_bar: QStatusBar) -> AudioDeviceNotice:
+    """Put the audio-device notice in ``status_bar`` (a permanent widget, so temporary
+    status messages never hide it)."""
+    notice = AudioDeviceNotice(bridge, status_bar)
+    status_bar.addPermanentWidget(notice)
+    return notice

@@ -20,6 +20,7 @@ from softphone.gui.bridge import PhoneBridge
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.main_window import MainWindow
 from softphone.gui.settings_dialog import SettingsDialog
+from softphone.gui.status import add_audio_notice
 from tests.gui.harness import FakeClock, PhoneHarness
 
 DEVICES = protocol.DevicesChanged(
@@ -135,6 +136,29 @@ def main(out: Path) -> None:
             settle(app)
             save(dialog, out, f"settings-{index}")
         dialog.close()
+
+        # The headset unplugged mid-call: the audio page and the status-bar notice.
+        add_audio_notice(bridge, window.statusBar())
+        phone.settings.set("audio.speaker", "Jabra Evolve2 40 Mono")
+        phone.settings.set("audio.fallback_devices", "Built-in Speakers, Built-in Microphone")
+        phone.emit(
+            protocol.AudioDeviceSwitched(
+                "speaker", "unplugged", "Jabra Evolve2 40 Mono", "Jabra Evolve2 40 Mono",
+                "Built-in Speakers",
+                'Headset "Jabra Evolve2 40 Mono" unplugged — using "Built-in Speakers".'),
+            protocol.DevicesChanged(
+                ["Built-in Microphone"], ["Built-in Speakers", "HDMI Output (Dell U2720Q)"],
+                "Built-in Microphone", "Built-in Speakers", "Built-in Speakers",
+                ['Headset "Jabra Evolve2 40 Mono" is not connected; using "Built-in Speakers" '
+                 'instead.'], ["Built-in Speakers"], True))
+        dialog = SettingsDialog(phone.context, bridge, window)
+        dialog.show()
+        dialog.tabs.setCurrentIndex(1)
+        settle(app)
+        save(dialog, out, "settings-audio-headset-unplugged")
+        dialog.close()
+        settle(app)
+        save(window, out, "main-headset-unplugged")
         bridge.close()
         phone.close()
 

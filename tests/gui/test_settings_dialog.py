@@ -94,3 +94,62 @@ def test_refresh_button_asks_the_engine_for_devices(
     dialog = make_dialog(qtbot, harness, bridge)
     dialog.refresh_button.click()
     assert harness.commands(protocol.RefreshDevices) == [protocol.RefreshDevices()]
+
+
+HEADSET_GONE = protocol.DevicesChanged(
+    ["Built-in Mic"], ["Speakers"], "Built-in Mic", "Speakers", "Speakers",
+    ['Headset "Jabra" is not connected; using "Speakers" instead.'], ["Speakers"], True)
+
+
+def test_device_lists_follow_the_engine_live(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge
+) -> None:
+    harness.settings.set("audio.speaker", "Jabra")
+    dialog = make_dialog(qtbot, harness, bridge)
+    harness.emit(DEVICES)
+    speaker = dialog.editors["audio.speaker"]
+    assert isinstance(speaker, QComboBox)
+    qtbot.waitUntil(lambda: speaker.count() == 3)
+    assert speaker.currentText() == "Jabra"
+    harness.emit(HEADSET_GONE)  # unplugged while the dialog is open
+    qtbot.waitUntil(lambda: "Speakers" in dialog.help_labels["audio.speaker"].text())
+    assert [speaker.itemText(i) for i in range(speaker.count())] == [
+        "System default", "Speakers", "Jabra (not connected)"]
+    assert speaker.currentData() == "Jabra"  # the choice is kept for when it returns
+    assert '"Jabra" is not connected' in dialog.devices_status.text()
+    harness.emit(DEVICES)
+    qtbot.waitUntil(lambda: speaker.currentText() == "Jabra")
+    assert dialog.devices_status.text() == ""
+
+
+def test_fallback_list_and_ringing_are_edited_on_the_audio_page(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge
+) -> None:
+    dialog = make_dialog(qtbot, harness, bridge)
+    harness.emit(DEVICES)
+    audio_page = dialog.tabs.widget(1)
+    for name in ("audio.fallback_devices", "audio.return_to_headset", "audio.ring_on",
+                 "audio.ring_volume", "audio.ringtone", "audio.key_account_ringtone"):
+        assert audio_page.isAncestorOf(dialog.editors[name]), name
+    qtbot.waitUntil(lambda: not dialog.fallback_menu.isEmpty())
+    menu = [action.text() for action in dialog.fallback_menu.actions()]
+    assert menu == ["Jabra", "Speakers", "Jabra Mic", "Built-in Mic"]
+    dialog.fallback_menu.actions()[1].trigger()
+    dialog.fallback_menu.actions()[3].trigger()
+    dialog.fallback_menu.actions()[1].trigger()  # not twice
+    ring_on = dialog.editors["audio.ring_on"]
+    volume = dialog.editors["audio.ring_volume"]
+    back = dialog.editors["audio.return_to_headset"]
+    assert isinstance(ring_on, QComboBox) and isinstance(volume, QSpinBox)
+    assert isinstance(back, QCheckBox)
+    ring_on.setCurrentIndex(ring_on.findData("both"))
+    volume.setValue(45)
+    back.setChecked(False)
+    assert volume.suffix() == " %"
+    harness.sent.clear()
+    dialog.save()
+    assert harness.settings["audio.fallback_devices"] == "Speakers, Built-in Mic"
+    assert (harness.settings["audio.ring_on"], harness.settings["audio.ring_volume"]) == (
+        "both", 45)
+    policy = harness.commands(protocol.SetAudioPolicy)[-1]
+    assert policy == protocol.SetAudioPolicy(["Speakers", "Built-in Mic"], False, "both", 45)
