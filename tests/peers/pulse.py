@@ -256,18 +256,26 @@ class PulseAudio(Peer):
         rows = self.pactl("list", "short", "sinks").splitlines()
         return [row.split("\t")[1] for row in rows if "\t" in row]
 
-    def play(self, sink: str, wav_path: Path, loop: bool = True) -> Playback:
-        """Play ``wav_path`` into ``sink`` with paplay, looping until stopped if ``loop``."""
-        script = 'while paplay --device="$1" "$2"; do [ "$3" = 1 ] || break; done'
-        argv = ["sh", "-c", script, "play", sink, str(wav_path), "1" if loop else "0"]
+    def play(
+        self, sink: str, wav_path: Path, loop: bool = True, latency_msec: int = 0
+    ) -> Playback:
+        """Play ``wav_path`` into ``sink`` with paplay, looping until stopped if ``loop``.
+
+        ``latency_msec`` asks paplay for a small buffer: a null sink then runs in small
+        blocks, so a new stream on its monitor starts in a fraction of a second like a
+        real microphone (with paplay's default 2 s buffer it takes about 2 s).
+        """
+        latency = f"--latency-msec={latency_msec}" if latency_msec else "--volume=65536"
+        script = 'while paplay --device="$1" "$4" "$2"; do [ "$3" = 1 ] || break; done'
+        argv = ["sh", "-c", script, "play", sink, str(wav_path), "1" if loop else "0", latency]
         proc = procs.start(argv, self.work_dir / f"paplay-{sink}.log", env=self.full_env())
         playback = Playback(proc, Path(wav_path))
         self._helpers.append(playback)
         return playback
 
-    def play_into_mic(self, wav_path: Path, loop: bool = True) -> Playback:
+    def play_into_mic(self, wav_path: Path, loop: bool = True, latency_msec: int = 0) -> Playback:
         """Feed ``wav_path`` to the microphone (device ``headset_mic`` hears it)."""
-        return self.play("mic_feed", wav_path, loop)
+        return self.play("mic_feed", wav_path, loop, latency_msec)
 
     def record(self, source_name: str, wav_path: Path, rate: int = 16000) -> Recording:
         """Record ``source_name`` (e.g. ``headset.monitor``) into a mono 16-bit WAV."""
