@@ -27,6 +27,8 @@ from PySide6.QtCore import (
     QThread,
     QTimer,
     QTranslator,
+    Signal,
+    Slot,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -37,7 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from softphone import __version__, control, protocol
+from softphone import __version__, autostart, control, protocol
 from softphone.context import AppContext, PasswordPrompt
 from softphone.errors import UserFacingError
 from softphone.gui import resources
@@ -134,6 +136,8 @@ class PasswordPrompter:
 
 class SoftphoneGui(QObject):
     """Everything the running GUI owns, wired together."""
+
+    _setting_changed = Signal(str, object)  # from the settings' writer thread
 
     def __init__(self, app: QApplication, context: AppContext,
                  prompter: PasswordPrompter) -> None:
@@ -232,7 +236,9 @@ class SoftphoneGui(QObject):
     def start(self) -> None:
         """Ask for the password if needed, show the window, start the engine."""
         self._ask_password_if_needed()
-        self.window.show()
+        self._show_at_start()
+        self._report_settings_problems()
+        self._keep_start_at_login()
         if self.context.sync is not None:
             self.context.sync.start()
         if self.desk is not None:
@@ -244,6 +250,44 @@ class SoftphoneGui(QObject):
             self.window.banners.show_banner(
                 "engine", tr("The phone engine could not start: {error}").format(error=exc),
                 "error")
+
+    def _show_at_start(self) -> None:
+        """The window, or only the tray icon (minimised without a tray) when the agent
+        chose to start minimised."""
+        if not self.context.settings["app.start_minimised"]:
+            self.window.show()
+        elif not self.tray.available:
+            self.window.showMinimized()
+
+    def _report_settings_problems(self) -> None:
+        """Settings files with errors were skipped in part: say which, once."""
+        problems = self.context.settings.problems
+        if problems:
+            text = tr("Some settings were ignored: {details}").format(
+                details="; ".join(problem.message for problem in problems[:3]))
+            self.window.banners.show_banner("settings", text, "warning")
+
+    def _keep_start_at_login(self) -> None:
+        """Write the start-at-login entry now (the app may have moved) and on changes.
+
+        Settings listeners run on the writer's thread (provisioning writes from its
+        own): the change is carried to the GUI thread by a queued signal."""
+        if self.context.settings["app.start_at_login"]:
+            self._apply_start_at_login("app.start_at_login", True)
+        self._setting_changed.connect(self._apply_start_at_login)
+        self.context.settings.on_change(self._setting_changed.emit)
+
+    @Slot(str, object)
+    def _apply_start_at_login(self, name: str, value: object) -> None:
+        if name != "app.start_at_login":
+            return
+        try:
+            autostart.apply(bool(value))
+        except OSError as exc:
+            log.warning("Start at login could not be changed: %s", exc)
+            self.window.banners.show_banner(
+                "autostart", tr("Start at login could not be changed: {error}")
+                .format(error=exc), "warning")
 
     def _ask_password_if_needed(self) -> None:
         configured = bool(str(self.context.settings["sip.uri"]).strip())
@@ -284,6 +328,8 @@ class SoftphoneGui(QObject):
         self.bridge.close()
         if self.agent_bridge is not None:
             self.agent_bridge.close()
+        if self.sync_bridge is not None:
+            self.sync_bridge.close()
         self.tray.hide()
         self.control_server.close()
         if self._previous_hook is not None:

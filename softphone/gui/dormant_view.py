@@ -59,6 +59,7 @@ from softphone.gui.formatting import day, line, type_name
 from softphone.gui.text import isolate, plain_tooltip
 from softphone.orders.catalogue import fold
 from softphone.settings import Settings, SettingValue
+from softphone.storage.database import DatabaseClosed
 from softphone.sync.service import DormantCustomer, LastCall, SyncService, SyncState
 
 log = logging.getLogger(__name__)
@@ -343,8 +344,7 @@ class DormantView(QWidget):
             return
         try:
             future = self.sync.dormant_list(ROW_LIMIT)
-        except Exception:  # the cache is already closed (shutting down)
-            log.exception("Could not read the outbound list")
+        except DatabaseClosed:  # a note queued before the app shut down
             return
         self._loading = True
         future.add_done_callback(self._arrived)

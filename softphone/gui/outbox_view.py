@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from softphone.cache.store import OutboxItem
 from softphone.gui.text import one_line, plain_tooltip
+from softphone.storage.database import DatabaseClosed
 from softphone.sync.service import SyncService, SyncState
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,12 @@ class OutboxView(QTreeWidget):
         if self._loading:
             self._again = True
             return
+        try:
+            future = self.sync.outbox()
+        except DatabaseClosed:  # a sync note queued before the app shut down
+            return
         self._loading = True
-        self.sync.outbox().add_done_callback(self._arrived)
+        future.add_done_callback(self._arrived)
 
     def _arrived(self, future: Future[list[OutboxItem]]) -> None:
         """The cache's worker thread: hand the rows to the GUI thread."""

@@ -35,6 +35,10 @@ class SyncBridge(QObject):
         # to this object's (the GUI) thread.
         service.add_listener(self.state_changed.emit)
 
+    def close(self) -> None:
+        """No more notes from the sync thread (shutting down)."""
+        self.service.remove_listener(self.state_changed.emit)
+
 
 def describe_sync(state: SyncState) -> str:
     """A short line for the status bar, e.g. "CRM offline · 2 to send"."""

@@ -34,6 +34,10 @@ def upgrade_schema(engine: Engine, migrations_dir: Path) -> None:
         command.upgrade(config, "head")
 
 
+class DatabaseClosed(RuntimeError):
+    """Work was handed to a database that has been closed (the app is shutting down)."""
+
+
 class DatabaseWorker:
     """The single thread that owns a database. ``submit`` from any thread.
 
@@ -76,11 +80,18 @@ class DatabaseWorker:
             with factory.begin() as session:
                 return work(session)
 
-        return self._executor.submit(run)
+        return self._queue(run)
 
     def call(self, work: Callable[[], T]) -> Future[T]:
         """Run ``work()`` on the worker thread, outside any session (e.g. to close files)."""
-        return self._executor.submit(work)
+        return self._queue(work)
+
+    def _queue(self, work: Callable[[], T]) -> Future[T]:
+        """Raises ``DatabaseClosed`` once ``close`` has begun."""
+        try:
+            return self._executor.submit(work)
+        except RuntimeError as exc:  # the executor has been shut down
+            raise DatabaseClosed(f"{self.path.name} is closed") from exc
 
     def close(self) -> None:
         """Finish queued work, then close the database's connections. Idempotent."""

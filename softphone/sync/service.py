@@ -160,6 +160,12 @@ class SyncService:
         with self._lock:
             self._listeners.append(callback)
 
+    def remove_listener(self, callback: Callable[[SyncState], None]) -> None:
+        """Stop calling ``callback``; one never added is ignored. Any thread."""
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
     def sync_now(self) -> None:
         """Sync at once, without waiting for the timer or a retry delay (e.g. on reconnect)."""
         self._reset_backoff.set()
