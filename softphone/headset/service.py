@@ -142,6 +142,7 @@ class HeadsetService:
         self._view = CallView()
         self._status = _Status(reason="not started")
         self._problem: str | None = None
+        self._lost: str | None = None  # why the last headset went away, until one opens
         self._problem_listeners: list[Callable[[str], None]] = []
         self._subscribed = False
 
@@ -234,6 +235,7 @@ class HeadsetService:
         """Watcher thread: open the headset that should be used, close any other."""
         if not self._settings["headset.buttons"]:
             self._close_link()
+            self._lost = None
             self._set_status(_Status(reason="turned off in the settings (headset.buttons)"))
             return
         if self._backend is None:
@@ -246,8 +248,7 @@ class HeadsetService:
             return
         self._close_link()
         if device is None:
-            lost = link.lost_reason if link is not None else None
-            self._set_status(_Status(reason=lost or "no headset with call buttons found"))
+            self._set_status(_Status(reason=self._lost or "no headset with call buttons found"))
             return
         self._open(device)
 
@@ -276,6 +277,7 @@ class HeadsetService:
                                       clock=self._clock, on_lost=self._on_link_lost,
                                       view=view)
             self._link.start()
+            self._lost = None
         lights = tuple(sorted(light.name.lower() for light in telephony.lights))
         log.info("Headset buttons: using %s (%s), lights %s", device.name, device.path,
                  ", ".join(lights) or "none")
@@ -290,6 +292,7 @@ class HeadsetService:
 
     def _on_link_lost(self, link: _HeadsetLink) -> None:
         """Reader thread of a headset that went away: look for it again now."""
+        self._lost = link.lost_reason
         self._set_status(_Status(name=link.device.name, path=link.device.path,
                                  reason=link.lost_reason))
         self._wake.set()

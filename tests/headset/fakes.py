@@ -122,6 +122,7 @@ class FakeBackend:
     denied: set[str] = field(default_factory=set)
     opened: list[FakeTransport] = field(default_factory=list)
     open_attempts: int = 0
+    scans: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def plug(self, path: str, name: str, descriptor: bytes) -> None:
@@ -137,6 +138,7 @@ class FakeBackend:
 
     def devices(self) -> list[DeviceInfo]:
         with self._lock:
+            self.scans += 1
             return [DeviceInfo(path, 0x0B0E, 0x1234, self.names[path])
                     for path in sorted(self.descriptors)]
 
