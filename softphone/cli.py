@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_data_commands(commands)
     _add_crm_commands(commands)
+    _add_support_commands(commands)
     commands.add_parser("engine", help=argparse.SUPPRESS)
     return parser
 
@@ -111,6 +112,18 @@ def _add_crm_commands(commands: Any) -> None:
     token.add_argument("--db", default=default_db, help="SQLAlchemy database URL")
 
 
+def _add_support_commands(commands: Any) -> None:
+    """The pre-shift check and the support bundle (``softphone.diagnose``)."""
+    diagnose = commands.add_parser(
+        "diagnose", help="check settings, keyring, audio, SIP server, CRM and disk",
+        description="Pre-shift check. Exit status 0 when nothing failed (warnings "
+                    "allowed), 1 when a check failed.")
+    diagnose.add_argument("--json", action="store_true")
+    bundle = commands.add_parser("support-bundle",
+                                 help="zip logs, settings and a check report for IT")
+    bundle.add_argument("--output", metavar="FILE", help="where to write the zip")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["engine"]:
@@ -154,6 +167,10 @@ def _run(args: argparse.Namespace, profile: Profile) -> int:
         return data_commands.run(args, profile)
     if command == "crm":
         return _crm(args)
+    if command in ("diagnose", "support-bundle"):
+        from softphone.diagnose import commands as support_commands
+
+        return support_commands.run(args, profile)
     raise UserFacingError(f"unknown command {command}")
 
 
