@@ -129,7 +129,7 @@ def run_checks(checks: Sequence[Check],
                 if now >= deadlines[name] or stop:
                     check = by_name[name]
                     words = ("stopped" if stop else
-                             f"no answer within {check.timeout:.0f} seconds")
+                             f"no answer within {check.timeout:g} seconds")
                     result = result_of(check, "failed", words, {}, now - started)
                     done[name] = result
                     if on_result is not None:
