@@ -143,6 +143,7 @@ class HeadsetService:
         self._status = _Status(reason="not started")
         self._problem: str | None = None
         self._lost: str | None = None  # why the last headset went away, until one opens
+        self._unusable: dict[str, str] = {}  # path -> why, while that device stays plugged
         self._problem_listeners: list[Callable[[str], None]] = []
         self._subscribed = False
 
@@ -241,16 +242,29 @@ class HeadsetService:
         if self._backend is None:
             self._set_status(_Status(reason=self._backend_problem))
             return
-        device = choose_headset(self._backend.devices(), str(self._settings["headset.device"]),
+        try:
+            devices = self._usable(self._backend.devices())
+        except OSError as exc:
+            self._set_status(_Status(reason=f"cannot list the headsets: {exc}"))
+            return
+        device = choose_headset(devices, str(self._settings["headset.device"]),
                                 str(self._settings["audio.speaker"]))
         link = self._link
         if link is not None and link.alive and link.device == device:
             return
         self._close_link()
         if device is None:
-            self._set_status(_Status(reason=self._lost or "no headset with call buttons found"))
+            reason = self._lost or next(iter(self._unusable.values()), None)
+            self._set_status(_Status(reason=reason or "no headset with call buttons found"))
             return
         self._open(device)
+
+    def _usable(self, devices: list[DeviceInfo]) -> list[DeviceInfo]:
+        """Watcher thread: the devices not known to be unusable; one unplugged is
+        forgotten, so that it is tried again when it comes back."""
+        plugged = {device.path for device in devices}
+        self._unusable = {p: why for p, why in self._unusable.items() if p in plugged}
+        return [device for device in devices if device.path not in self._unusable]
 
     def _open(self, device: DeviceInfo) -> None:
         """Watcher thread: open ``device`` and start its reader, or record why not."""
@@ -269,7 +283,9 @@ class HeadsetService:
             telephony = TelephonyMap.from_descriptor(transport.descriptor())
         except (OSError, DescriptorError, NoCallButtons) as exc:
             transport.close()
-            self._set_status(replace(status, reason=f"unusable report descriptor: {exc}"))
+            reason = f"{device.name}: unusable report descriptor: {exc}"
+            self._unusable[device.path] = reason
+            self._set_status(replace(status, reason=reason))
             return
         with self._lock:
             view = self._view
@@ -298,6 +314,7 @@ class HeadsetService:
         self._wake.set()
 
     def _set_status(self, status: _Status) -> None:
+        """Watcher or reader thread: record the state ``status()`` reports."""
         with self._lock:
             changed, self._status = status != self._status, status
         if changed and status.reason:

@@ -278,13 +278,19 @@ def test_choice_rules() -> None:
     assert choose_headset([], "", "") is None
 
 
-def test_a_headset_without_call_buttons_is_reported(rig: Rig) -> None:
+def test_a_headset_without_call_buttons_is_passed_over(rig: Rig) -> None:
     keys_only = (d.usage_page(d.TELEPHONY) + d.usage(d.PHONE_MUTE) + d.one_bit_range()
                  + d.bits(1) + d.input_(d.DATA_VAR_REL))
-    rig.backend.plug(PATH, NAME, keys_only)
+    rig.backend.plug("/dev/hidraw1", "Speakerphone", keys_only)
     rig.service.start()
     wait_until(lambda: "hook switch" in (rig.service.status()["reason"] or ""), "the reason")
-    wait_until(lambda: rig.backend.opened and rig.backend.last().closed.is_set(), "closed")
+    scans = rig.backend.scans
+    wait_until(lambda: rig.backend.scans > scans + 3, "more scans")
+    assert rig.backend.open_attempts == 1  # not opened again while it stays plugged
+
+    rig.backend.plug(PATH, NAME, d.ONE_LIGHT_REPORT.descriptor)
+    wait_until(lambda: rig.service.status()["name"] == NAME, "the other headset used")
+    assert rig.backend.opened[0].closed.is_set()
 
 
 def test_without_hidapi_there_are_no_buttons_and_a_reason(
