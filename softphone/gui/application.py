@@ -42,12 +42,13 @@ from PySide6.QtWidgets import (
 from softphone import __version__, autostart, control, protocol
 from softphone.context import AppContext, PasswordPrompt
 from softphone.errors import UserFacingError
-from softphone.gui import resources
+from softphone.gui import first_run, resources
 from softphone.gui.actions import CallActions
 from softphone.gui.agent_state_view import AgentBridge, AgentStateView
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.desk import CustomerDesk
 from softphone.gui.errors_dialog import ErrorReporter, ExceptHook, install_excepthook
+from softphone.gui.first_run import FirstRunWizard
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.ipc import ControlServer
 from softphone.gui.main_window import MainWindow
@@ -173,6 +174,7 @@ class SoftphoneGui(QObject):
         if context.agent is not None and context.sync is not None:
             self._add_customer_desk()
         self.control_server = self._start_control_server()
+        self.first_run: FirstRunWizard | None = None
         self._closed = False
 
     # ------------------------------------------------------------------ single instance
@@ -234,9 +236,12 @@ class SoftphoneGui(QObject):
     # ------------------------------------------------------------------ life cycle
 
     def start(self) -> None:
-        """Ask for the password if needed, show the window, start the engine."""
-        self._ask_password_if_needed()
-        self._show_at_start()
+        """The first-run wizard or the password prompt if needed, the window, the engine."""
+        if first_run.needed(self.context.profile):
+            self._start_first_run()
+        else:
+            self._ask_password_if_needed()
+            self._show_at_start()
         self._report_settings_problems()
         self._keep_start_at_login()
         if self.context.sync is not None:
@@ -250,6 +255,24 @@ class SoftphoneGui(QObject):
             self.window.banners.show_banner(
                 "engine", tr("The phone engine could not start: {error}").format(error=exc),
                 "error")
+
+    def _start_first_run(self) -> None:
+        """The wizard over the window. It asks for the password itself, so the engine
+        starting behind it must not open the password prompt meanwhile."""
+        prompt, self.context.password_prompt = self.context.password_prompt, None
+        self.window.show()
+        self.first_run = FirstRunWizard(self.context, self.bridge, self.window)
+
+        def finished(result: int) -> None:
+            self.context.password_prompt = prompt
+            self.first_run = None
+            if result != FirstRunWizard.DialogCode.Accepted:  # skipped: the usual way
+                self._ask_password_if_needed()
+                self.context.phone.register()
+
+        self.first_run.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.first_run.finished.connect(finished)
+        self.first_run.show()
 
     def _show_at_start(self) -> None:
         """The window, or only the tray icon (minimised without a tray) when the agent
@@ -325,6 +348,8 @@ class SoftphoneGui(QObject):
         if self._closed:
             return
         self._closed = True
+        if self.first_run is not None:  # a modal window must not outlive its parent
+            self.first_run.close()
         self.bridge.close()
         if self.agent_bridge is not None:
             self.agent_bridge.close()
