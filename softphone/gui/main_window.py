@@ -241,6 +241,15 @@ class MainWindow(QMainWindow):
         about = QAction(tr("&About Softphone"), self)
         about.triggered.connect(self.show_about)
         menu.addAction(about)  # the last menu is Help
+        menu.addSeparator()
+        check = QAction(tr("&Pre-shift check…"), self)
+        check.setObjectName("preShiftCheckAction")
+        check.triggered.connect(lambda _checked=False: self.open_diagnose(bundle=False))
+        bundle = QAction(tr("Create support &bundle…"), self)
+        bundle.setObjectName("supportBundleAction")
+        bundle.triggered.connect(lambda _checked=False: self.open_diagnose(bundle=True))
+        menu.addAction(check)
+        menu.addAction(bundle)
 
     def _set_tab_order(self) -> None:
         chain = [self.number_field, self.dial_button, self.tabs, self.call_list,
@@ -502,6 +511,16 @@ class MainWindow(QMainWindow):
             self.settings_dialog.deleteLater()
             self.settings_dialog = None
         self.refresh_registration()
+
+    def open_diagnose(self, bundle: bool = False) -> None:
+        """The pre-shift check dialog; with ``bundle``, straight to saving a support bundle."""
+        from softphone.gui.diagnose_dialog import DiagnoseDialog
+
+        dialog = DiagnoseDialog(self.context, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        if bundle:
+            dialog.create_bundle()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self).exec()
