@@ -77,6 +77,7 @@ class DiagnoseDialog(QDialog):
         self._relay.bundle_saved.connect(self._bundle_saved)
         self._relay.bundle_failed.connect(self._bundle_failed)
         self._items: dict[str, QListWidgetItem] = {}
+        self._bundle_after_run: Path | None = None
         self._build()
         self.resize(640, 420)
 
@@ -167,6 +168,9 @@ class DiagnoseDialog(QDialog):
             self._show_result(result)
         self.summary.setText(summary(results))
         self._refresh_buttons()
+        if self._bundle_after_run is not None:
+            path, self._bundle_after_run = self._bundle_after_run, None
+            self._write_bundle(path)
 
     def _refresh_buttons(self) -> None:
         self.run_button.setEnabled(not self.running)
@@ -211,6 +215,13 @@ class DiagnoseDialog(QDialog):
             path = path.with_name(path.name + ".zip")
         self.bundling = True
         self._refresh_buttons()
+        if self.running:  # the bundle takes this run's report once it is complete
+            self.bundle_label.setText(tr("Creating the support bundle after the check…"))
+            self._bundle_after_run = path
+            return
+        self._write_bundle(path)
+
+    def _write_bundle(self, path: Path) -> None:
         waiting = "" if self.results else tr(" (running the pre-shift check first)")
         self.bundle_label.setText(tr("Creating the support bundle…") + waiting)
         results = list(self.results) or None

@@ -113,3 +113,24 @@ def test_help_menu_opens_the_check(qtbot: QtBot, window: MainWindow) -> None:
             action.trigger()
     assert opened == [False, True]
     QApplication.processEvents()
+
+
+def test_bundle_asked_during_the_check_waits_for_its_report(
+        qtbot: QtBot, harness: PhoneHarness, tmp_path: Path) -> None:
+    release = threading.Event()
+    made: list[Sequence[CheckResult] | None] = []
+
+    def make(path: Path, results: Sequence[CheckResult] | None) -> Path:
+        made.append(results)
+        return path
+
+    dialog = DiagnoseDialog(harness.context, make_bundle=make,
+                            ask_path=lambda: str(tmp_path / "b.zip"),
+                            checks=lambda: _checks(release, []))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.create_bundle()
+    assert dialog.bundling and not made
+    release.set()
+    qtbot.waitUntil(lambda: not dialog.bundling, timeout=5000)
+    assert [r.name for r in made[0] or []] == ["configuration", "sip_server", "nat"]
