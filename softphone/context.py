@@ -17,9 +17,11 @@ from softphone import logs, protocol, provisioning
 from softphone.agent import BUSY_CODE, Agent
 from softphone.cache.files import load_key
 from softphone.cache.store import CacheStore
+from softphone.crm.schema import CustomerType
+from softphone.headset import HeadsetService
 from softphone.paths import Profile
 from softphone.phone import Phone, PhoneEvent
-from softphone.screenpop import ScreenPopService
+from softphone.screenpop import ScreenPopResult, ScreenPopService
 from softphone.secrets import SIP_ACCOUNT, SecretStore
 from softphone.settings import Settings, open_settings
 from softphone.storage.history import CallHistory, move_clear_history
@@ -44,6 +46,8 @@ class AppContext:
     sync: SyncService | None = None
     screenpop: ScreenPopService | None = None
     agent: Agent | None = None
+    headset: HeadsetService | None = None
+    _key_account_rings: set[str] = field(default_factory=set)
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -70,6 +74,8 @@ class AppContext:
         context.sync = SyncService(profile, settings, secrets, cache)
         context.screenpop = ScreenPopService(context.sync, settings)
         context.agent = Agent(settings)
+        context.screenpop.add_listener(context._ring_key_accounts_apart)
+        context.headset = HeadsetService(phone, settings)
         phone.subscribe(context._on_phone_event)
         return context
 
@@ -100,12 +106,26 @@ class AppContext:
               and event.state == "calling"):
             self.screenpop.on_outgoing(event.call_id, event.remote.number or event.remote.uri)
 
+    def _ring_key_accounts_apart(self, result: ScreenPopResult) -> None:
+        """Screen-pop thread: a ringing call from a key-account customer switches to its
+        own ringtone, once (the engine ignores it if the call stopped ringing)."""
+        if (result.direction != "inbound" or not result.matches
+                or result.call_id in self._key_account_rings
+                or any(c.type != CustomerType.KEY for c in result.matches)):
+            return
+        self._key_account_rings.add(result.call_id)
+        if len(self._key_account_rings) > 100:  # only ringing calls matter
+            self._key_account_rings.clear()
+            self._key_account_rings.add(result.call_id)
+        self.phone.set_ring_style(result.call_id, "key_account")
+
     def status(self) -> dict[str, Any]:
         """``softphone status --json``: the phone's state and the CRM sync's."""
         status = self.phone.status()
         status["sync"] = self.sync.state().as_json() if self.sync else None
         status["screen_pop"] = self.screenpop.status_json() if self.screenpop else None
         status["agent"] = ({"status": str(self.agent.status)} if self.agent else None)
+        status["headset"] = self.headset.status() if self.headset else None
         return status
 
     def sip_password(self) -> str | None:
@@ -129,6 +149,8 @@ class AppContext:
         return password
 
     def close(self) -> None:
+        if self.headset is not None:
+            self.headset.stop()
         self.phone.stop()
         if self.screenpop is not None:
             self.screenpop.close()

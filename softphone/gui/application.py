@@ -52,6 +52,7 @@ from softphone.gui.first_run import FirstRunWizard
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.ipc import ControlServer
 from softphone.gui.main_window import MainWindow
+from softphone.gui.status import add_audio_notice
 from softphone.gui.sync_status import SyncBridge, SyncIndicator
 from softphone.gui.tray import TrayController
 from softphone.paths import Profile
@@ -139,6 +140,7 @@ class SoftphoneGui(QObject):
     """Everything the running GUI owns, wired together."""
 
     _setting_changed = Signal(str, object)  # from the settings' writer thread
+    _headset_problem = Signal(str)  # from the headset watcher thread
 
     def __init__(self, app: QApplication, context: AppContext,
                  prompter: PasswordPrompter) -> None:
@@ -160,6 +162,7 @@ class SoftphoneGui(QObject):
         self.window.quit_requested.connect(self.quit)
         self.window.password_requested.connect(self.enter_password)
         self._previous_hook: ExceptHook | None = install_excepthook(self.reporter)
+        self.audio_notice = add_audio_notice(self.bridge, self.window.statusBar())
         self.sync_indicator = SyncIndicator(self.window)
         self.window.statusBar().addPermanentWidget(self.sync_indicator)
         self.sync_bridge: SyncBridge | None = None
@@ -244,6 +247,7 @@ class SoftphoneGui(QObject):
             self._show_at_start()
         self._report_settings_problems()
         self._keep_start_at_login()
+        self._start_headset_buttons()
         if self.context.sync is not None:
             self.context.sync.start()
         if self.desk is not None:
@@ -255,6 +259,16 @@ class SoftphoneGui(QObject):
             self.window.banners.show_banner(
                 "engine", tr("The phone engine could not start: {error}").format(error=exc),
                 "error")
+
+    def _start_headset_buttons(self) -> None:
+        """Headset call buttons and lights; a refused headset is said once, with the fix."""
+        headset = self.context.headset
+        if headset is None:
+            return
+        self._headset_problem.connect(
+            lambda text: self.window.banners.show_banner("headset", text, "warning"))
+        headset.add_problem_listener(self._headset_problem.emit)
+        headset.start()
 
     def _start_first_run(self) -> None:
         """The wizard over the window. It asks for the password itself, so the engine
