@@ -9,9 +9,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from softphone import __version__, control, provisioning
@@ -21,6 +24,8 @@ from softphone.secrets import CRM_TOKEN, SIP_ACCOUNT, SecretStore
 from softphone.settings import SCHEMA, Settings, open_settings, setting
 
 SECRET_NAMES = {"sip": SIP_ACCOUNT, "crm": CRM_TOKEN}
+#: Links the desktop, the browser or the Windows shell hands to the app as its argument.
+LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("gui", help="start the app (the default)")
     dial = commands.add_parser("dial", help="call a number or SIP address in the running app")
     dial.add_argument("target")
+    dial.add_argument("--start", action="store_true",
+                      help="start the app first when it is not running")
     for name, text in (("answer", "answer the ringing call"), ("hangup", "end the current call")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--call", dest="call_id", help="the call's id (see status)")
@@ -130,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from softphone.engine.__main__ import main as engine_main
 
         return engine_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_link_as_dial(argv))
     profile = Profile.resolve(args.profile)
     try:
         return _run(args, profile)
@@ -147,6 +154,8 @@ def _run(args: argparse.Namespace, profile: Profile) -> int:
     if command == "gui":
         return _start_gui(profile)
     if command == "dial":
+        if args.start:
+            _ensure_running(profile, args.profile)
         _print_result(control.send_request(profile, {"command": "dial", "target": args.target}))
         return 0
     if command in ("answer", "hangup"):
@@ -194,6 +203,51 @@ def _start_gui(profile: Profile) -> int:
     from softphone.gui.application import run_gui
 
     return run_gui(profile)
+
+
+def _link_as_dial(argv: list[str]) -> list[str]:
+    """``softphone [--profile DIR] LINK`` (how a tel: or sip: link is opened) is
+    ``softphone [--profile DIR] dial --start LINK``."""
+    plain = len(argv) == 1 or (len(argv) == 3 and argv[0] == "--profile")
+    if plain and argv[-1].lower().startswith(LINK_SCHEMES):
+        return [*argv[:-1], "dial", "--start", argv[-1]]
+    return argv
+
+
+def _ensure_running(profile: Profile, profile_dir: str | None, timeout: float = 30.0) -> None:
+    """Start the app in the background unless it runs; wait (bounded) until it answers
+    and its registration has settled, so that a call can be placed."""
+    try:
+        control.send_request(profile, {"command": "status"}, timeout=3.0)
+        return
+    except control.NotRunning:
+        pass
+    command = [*_app_command(), *(["--profile", profile_dir] if profile_dir else [])]
+    options: dict[str, Any] = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+                               "stderr": subprocess.DEVNULL}
+    if sys.platform == "win32":
+        options["creationflags"] = subprocess.DETACHED_PROCESS
+    else:
+        options["start_new_session"] = True
+    subprocess.Popen(command, **options)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            status = control.send_request(profile, {"command": "status"}, timeout=3.0)
+        except control.NotRunning:
+            status = None
+        if status is not None and status["registration"]["state"] in ("registered", "failed"):
+            return
+        time.sleep(0.25)
+
+
+def _app_command() -> list[str]:
+    """How to start the app: the windowed program beside this one in a frozen build."""
+    if getattr(sys, "frozen", False):
+        app = Path(sys.executable).with_name(
+            "softphone.exe" if sys.platform == "win32" else "softphone")
+        return [str(app if app.exists() else sys.executable)]
+    return [sys.executable, "-m", "softphone"]
 
 
 def _print_result(result: Any) -> None:

@@ -24,11 +24,20 @@ from softphone import protocol
 
 log = logging.getLogger(__name__)
 
+#: The engine is a console program; started from the windowed app it opens no window.
+_NO_WINDOW = 0
+if sys.platform == "win32":
+    _NO_WINDOW = subprocess.CREATE_NO_WINDOW
+
 
 def engine_command(log_file: Path | None, log_level: str) -> list[str]:
     """The command line that starts the engine, frozen build or not."""
     if getattr(sys, "frozen", False):
-        command = [sys.executable, "engine"]
+        # The build's engine program, beside the app's (packaging/softphone.spec); the
+        # app's own program runs the engine too (hidden ``engine`` command).
+        engine = Path(sys.executable).with_name(
+            "softphone-engine.exe" if sys.platform == "win32" else "softphone-engine")
+        command = [str(engine)] if engine.exists() else [sys.executable, "engine"]
     else:
         command = [sys.executable, "-m", "softphone.engine"]
     if log_file is not None:
@@ -58,6 +67,7 @@ class EngineProcess:
             stderr=None,
             env=env,
             bufsize=0,
+            creationflags=_NO_WINDOW,
         )
         self.pid = self.process.pid
         self._reader = threading.Thread(

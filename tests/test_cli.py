@@ -82,3 +82,13 @@ def test_history_of_a_fresh_profile_is_empty(tmp_path: Path) -> None:
 def test_version_and_help(tmp_path: Path, args: list[str]) -> None:
     result = softphone(tmp_path, *args)
     assert result.returncode == 0 and "softphone" in result.stdout
+
+
+def test_a_link_opened_by_the_desktop_dials_it() -> None:
+    from softphone.cli import _link_as_dial
+
+    assert _link_as_dial(["tel:+40720000007"]) == ["dial", "--start", "tel:+40720000007"]
+    assert _link_as_dial(["--profile", "/p", "SIP:1001@pbx"]) == [
+        "--profile", "/p", "dial", "--start", "SIP:1001@pbx"]
+    assert _link_as_dial(["dial", "tel:1"]) == ["dial", "tel:1"]  # already a command
+    assert _link_as_dial(["status"]) == ["status"]
