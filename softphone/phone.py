@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from softphone import protocol, targets
-from softphone.errors import EnvironmentalError
+from softphone.errors import EnvironmentalError, UserFacingError
 from softphone.settings import Settings
 from softphone.storage.history import CallHistory, HistoryEntry
 from softphone.supervisor import EngineProcess, Supervisor
@@ -111,6 +111,10 @@ class PhoneState:
     muted: bool = False
     levels: protocol.AudioLevels = field(default_factory=lambda: protocol.AudioLevels(0.0, 0.0))
     last_error: protocol.EngineError | None = None
+    #: The last "Test my audio" report (None: no test since the app started).
+    audio_test: protocol.AudioTestProgress | None = None
+    #: The last in-call microphone report, while its call lasts.
+    microphone_check: protocol.MicrophoneCheck | None = None
 
 
 class Phone:
@@ -265,6 +269,32 @@ class Phone:
     def refresh_devices(self) -> None:
         self._supervisor.send(protocol.RefreshDevices())
 
+    def test_audio(self, seconds: float = 3.0, microphone: str | None = None,
+                   speaker: str | None = None) -> None:
+        """"Test my audio" (any thread): record ``seconds`` from the microphone and play
+        them back on the headset; progress arrives as ``AudioTestProgress`` events.
+
+        ``microphone`` and ``speaker`` name the devices to test ("" for the system
+        default); None means the ones in the settings. Raises UserFacingError during a
+        call, EnvironmentalError when the engine is down. The engine refuses too (a
+        call may have just come in) with a "failed" progress event.
+        """
+        with self._lock:
+            busy = bool(self._state.calls)
+        if busy:
+            raise UserFacingError("Your audio cannot be tested during a call. Try again "
+                                  "when the call has ended.")
+        command = protocol.StartAudioTest(
+            seconds,
+            str(self.settings["audio.microphone"]) if microphone is None else microphone,
+            str(self.settings["audio.speaker"]) if speaker is None else speaker)
+        if not self._supervisor.send(command):
+            raise EnvironmentalError("The phone engine is not running.")
+
+    def stop_audio_test(self) -> None:
+        """Stop a running audio test (any thread); a "failed" event says it stopped."""
+        self._supervisor.send(protocol.StopAudioTest())
+
     def set_ring_style(self, call_id: str, style: protocol.RingStyle) -> None:
         """Ring ``call_id`` with the normal or the key-account ringtone (any thread).
 
@@ -395,8 +425,19 @@ class Phone:
             )
             calls = list(self._state.calls.values())
             self._state.calls.clear()
+            self._state.microphone_check = None
+            test = self._state.audio_test
+            stopped = None
+            if test is not None and test.phase in ("recording", "playing"):
+                stopped = protocol.AudioTestProgress(
+                    "failed", seconds=test.seconds, microphone=test.microphone,
+                    speaker=test.speaker, message="The phone engine stopped during the test. "
+                                                  "Try again in a moment.")
+                self._state.audio_test = stopped
         for call in calls:
             self._finish_call(call, outcome="dropped")
+        if stopped is not None:
+            self._publish(stopped)
         self._publish(EngineCrashed(pid, exit_code))
 
     def _handle_engine_event(self, event: protocol.Event) -> None:
@@ -444,6 +485,9 @@ class Phone:
             if event.state == "disconnected":
                 del self._state.calls[event.call_id]
                 self._ended.append(event.call_id)
+                check = self._state.microphone_check
+                if check is not None and check.call_id == event.call_id:
+                    self._state.microphone_check = None
             else:
                 return
         self._finish_call(call, _outcome(call))
@@ -470,6 +514,16 @@ class Phone:
     def _on_levels(self, event: protocol.AudioLevels) -> None:
         with self._lock:
             self._state.levels = event
+
+    def _on_audio_test(self, event: protocol.AudioTestProgress) -> None:
+        with self._lock:
+            self._state.audio_test = event
+
+    def _on_microphone_check(self, event: protocol.MicrophoneCheck) -> None:
+        log.info("microphone check of %s: %s", event.call_id, event.verdict)
+        with self._lock:
+            if event.call_id in self._state.calls:
+                self._state.microphone_check = event
 
     def _on_stats(self, event: protocol.StreamStats) -> None:
         with self._lock:
@@ -515,6 +569,7 @@ def _audio_json(state: PhoneState) -> dict[str, Any]:
     """The devices part of ``softphone status --json``."""
     devices = state.devices
     switch = state.last_switch
+    check = state.microphone_check
     return {
         "microphone": devices.microphone,
         "speaker": devices.speaker,
@@ -530,6 +585,8 @@ def _audio_json(state: PhoneState) -> dict[str, Any]:
             "message": switch.message, "at": state.last_switch_at,
         },
         "muted": state.muted,
+        "microphone_check": None if check is None else {
+            "call_id": check.call_id, "verdict": check.verdict, "message": check.message},
     }
 
 
@@ -557,5 +614,7 @@ _HANDLERS: dict[type[Any], Callable[[Phone, Any], None]] = {
     protocol.MuteChanged: Phone._on_mute,
     protocol.AudioLevels: Phone._on_levels,
     protocol.StreamStats: Phone._on_stats,
+    protocol.AudioTestProgress: Phone._on_audio_test,
+    protocol.MicrophoneCheck: Phone._on_microphone_check,
     protocol.EngineError: Phone._on_error,
 }

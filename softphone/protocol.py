@@ -32,6 +32,10 @@ RingOn = Literal["ringer", "headset", "both"]
 RingStyle = Literal["normal", "key_account"]
 DeviceRole = Literal["microphone", "speaker", "ringer"]
 SwitchReason = Literal["missing", "unplugged", "returned"]
+AudioTestPhase = Literal["recording", "playing", "done", "failed"]
+MicVerdict = Literal["ok", "too_quiet", "silent", "clipping"]
+#: A verdict, or "" while there is none yet (a refused or failed test before recording).
+MaybeVerdict = Literal["", "ok", "too_quiet", "silent", "clipping"]
 
 
 class ProtocolError(ValueError):
@@ -200,6 +204,28 @@ class RefreshDevices:
 
 
 @dataclass(frozen=True)
+class StartAudioTest:
+    """"Test my audio": record ``seconds`` from ``microphone``, play them back on
+    ``speaker``, and judge the microphone's level.
+
+    Names are the devices to test, "" meaning the system default (as in ``SetDevices``);
+    they need not be the ones in use, so a device can be tried before it is chosen.
+    Refused while a call is in progress. The recording stays in the engine's memory and
+    is dropped once played back; it is never written to disk. Progress comes as
+    ``AudioTestProgress`` events.
+    """
+
+    seconds: float = 3.0
+    microphone: str = ""
+    speaker: str = ""
+
+
+@dataclass(frozen=True)
+class StopAudioTest:
+    """Stop a running audio test (the window showing it was closed)."""
+
+
+@dataclass(frozen=True)
 class NetworkChanged:
     """The machine's address changed: re-create transports, re-register, keep calls."""
 
@@ -226,6 +252,8 @@ Command: TypeAlias = (
     | SetAudioPolicy
     | SetRingStyle
     | RefreshDevices
+    | StartAudioTest
+    | StopAudioTest
     | NetworkChanged
     | Shutdown
 )
@@ -340,6 +368,41 @@ class AudioDeviceSwitched:
 
 
 @dataclass(frozen=True)
+class AudioTestProgress:
+    """Where "Test my audio" is, reported a few times a second while it runs.
+
+    ``phase``: "recording" (``level`` is the microphone's peak, 0.0..1.0), "playing"
+    (``level`` is what the headset plays), "done" (``verdict`` on the microphone's level)
+    or "failed" (``message`` says why in plain words: a device missing, no sound heard, a
+    call in progress...). ``elapsed`` is seconds into the phase; ``microphone`` and
+    ``speaker`` name the devices tested. ``message`` is the sentence for the agent.
+    """
+
+    phase: AudioTestPhase
+    level: float = 0.0
+    elapsed: float = 0.0
+    seconds: float = 0.0
+    verdict: MaybeVerdict = ""
+    message: str = ""
+    microphone: str = ""
+    speaker: str = ""
+
+
+@dataclass(frozen=True)
+class MicrophoneCheck:
+    """The microphone's level in the first seconds of a connected call.
+
+    One report per call once judged ("ok", "silent" or "clipping"); after a warning, an
+    "ok" follows when the microphone sounds right again. ``message`` is the sentence
+    for the agent.
+    """
+
+    call_id: str
+    verdict: MicVerdict
+    message: str
+
+
+@dataclass(frozen=True)
 class DtmfReceived:
     call_id: str
     digit: str
@@ -378,6 +441,8 @@ Event: TypeAlias = (
     | StreamStats
     | DevicesChanged
     | AudioDeviceSwitched
+    | AudioTestProgress
+    | MicrophoneCheck
     | DtmfReceived
     | TransferResult
     | EngineError

@@ -13,6 +13,7 @@ per-call overhead on 160-sample blocks cost more than the copying itself.
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import logging
 import time
@@ -276,6 +277,9 @@ class AudioBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         self.mic_peak = 0.0
         self.speaker_peak = 0.0
         self.error: BaseException | None = None
+        #: While set (main thread), every microphone frame is also appended here, before
+        #: muting, for the microphone check; the main thread takes them with ``take_tap``.
+        self.mic_tap: collections.deque[bytes] | None = None
         self._silence = bytes(SAMPLE_BYTES * self.frame_samples)
         self._audio = pj.PJMEDIA_FRAME_TYPE_AUDIO  # module lookups cost in a 50 Hz path
 
@@ -291,6 +295,25 @@ class AudioBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         levels = (self.mic_peak, self.speaker_peak)
         self.mic_peak = self.speaker_peak = 0.0
         return levels
+
+    def start_tap(self, seconds: float) -> None:
+        """Start copying microphone frames for a check, at most ``seconds`` of them
+        (main thread)."""
+        self.mic_tap = collections.deque(maxlen=max(1, round(seconds * 1000 / FRAME_MS)))
+
+    def take_tap(self) -> list[bytes]:
+        """The microphone frames copied since the last call (main thread)."""
+        tap = self.mic_tap
+        frames: list[bytes] = []
+        while tap:
+            try:
+                frames.append(tap.popleft())
+            except IndexError:
+                break
+        return frames
+
+    def stop_tap(self) -> None:
+        self.mic_tap = None
 
     def onFrameReceived(self, frame: Any) -> None:
         """pjmedia clock thread: what the bridge mixed for us goes to the speaker."""
@@ -309,6 +332,9 @@ class AudioBridgePort(pj.AudioMediaPort):  # type: ignore[misc]
         try:
             data = self.microphone.read(self.frame_samples)
             self.mic_peak = max(self.mic_peak, _peak_of(data))  # the meter shows it muted too
+            tap = self.mic_tap
+            if tap is not None:
+                tap.append(data)
             if self.muted:
                 data = self._silence
             write_frame(frame, data)

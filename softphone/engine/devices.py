@@ -143,6 +143,11 @@ def candidates(
     return ordered
 
 
+def find(devices: DeviceList, name: str, kind: Kind) -> DeviceInfo | None:
+    """The device of ``kind`` called ``name`` (exactly, else case-insensitively)."""
+    return _by_name([d for d in devices.devices if d.has(kind)], name)
+
+
 def _by_name(usable: list[DeviceInfo], name: str) -> DeviceInfo | None:
     wanted = name.strip()
     if not wanted:

@@ -48,6 +48,8 @@ from softphone.protocol import (
     SetDevices,
     SetRingStyle,
     Shutdown,
+    StartAudioTest,
+    StopAudioTest,
     Transfer,
     Unregister,
 )
@@ -104,6 +106,8 @@ class EngineLoop:
             SetAudioPolicy: self.phone.set_audio_policy,
             SetRingStyle: lambda c: self.phone.set_ring_style(c.call_id, c.style),
             RefreshDevices: lambda c: self.phone.refresh_devices(),
+            StartAudioTest: self.phone.start_audio_test,
+            StopAudioTest: lambda c: self.phone.stop_audio_test(),
             NetworkChanged: lambda c: self.phone.network_changed(),
             Shutdown: lambda c: self.stop(),
         }

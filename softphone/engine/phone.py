@@ -15,7 +15,9 @@ from collections.abc import Callable
 
 import pjsua2 as pj
 
-from softphone.engine.audio import AudioBridgePort, SoundCard
+from softphone.engine import devices
+from softphone.engine.audio import AudioBridgePort, SoundCard, StreamHealth
+from softphone.engine.audiocheck import AudioTest, CallMicCheck
 from softphone.engine.calls import AudioState, PhoneCall, media_state, pjsip_state_name
 from softphone.engine.identity import party_from_value, remote_party_from_message
 from softphone.engine.report import EventSink
@@ -34,6 +36,7 @@ from softphone.errors import UserFacingError
 from softphone.protocol import (
     AccountConfig,
     AudioLevels,
+    AudioTestProgress,
     CallStateChanged,
     Configured,
     DtmfReceived,
@@ -41,11 +44,13 @@ from softphone.protocol import (
     EngineError,
     IncomingCall,
     MediaStateChanged,
+    MicrophoneCheck,
     MuteChanged,
     RegistrationChanged,
     RingStyle,
     SetAudioPolicy,
     SetDevices,
+    StartAudioTest,
     StreamStats,
     TransferResult,
 )
@@ -58,6 +63,7 @@ _RINGING_STATES = ("incoming", "early")
 PJ_EINVALIDOP = 70013
 HOLD_RETRY_SECONDS = 0.2
 HOLD_RETRY_LIMIT_SECONDS = 10.0
+AUDIO_TEST_SECONDS = (1.0, 10.0)
 
 
 class Phone:
@@ -83,6 +89,9 @@ class Phone:
         self.muted = False
         self._incoming_count = 0
         self._log_writer: PjLogWriter | None = None
+        self.audio_test: AudioTest | None = None
+        self.mic_check: CallMicCheck | None = None
+        self._mic_checked: set[str] = set()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -119,6 +128,7 @@ class Phone:
 
     def shutdown(self, poll: Callable[[float], None]) -> None:
         """The clean shutdown pjsua2 needs (main thread); ``poll(seconds)`` runs events."""
+        self.stop_audio_test("The phone engine stopped.")
         if self.ringer is not None:
             self.ringer.stop()
         if self.sound is not None:
@@ -163,6 +173,9 @@ class Phone:
                 self.emit(EngineError("bug", f"Audio bridge failed: {error}", repr(error)))
         if self.router is not None:
             self.router.check_health(now)
+        if self.audio_test is not None and not self.audio_test.tick():
+            self.audio_test = None
+        self._check_microphone()
 
     # ----------------------------------------------------------------- account
 
@@ -240,6 +253,7 @@ class Phone:
         if not call_id or call_id in self.calls:
             raise UserFacingError(f"Call id {call_id!r} is empty or already in use.")
         uri = normalize_target(target, registrar_domain(self.account_settings))
+        self.stop_audio_test("The test stopped because you started a call.")
         call = PhoneCall(self.account, self, call_id, "outgoing", remote=party_from_value(uri))
         self.calls[call_id] = call
         try:
@@ -253,6 +267,7 @@ class Phone:
     def incoming_call(self, pj_call_id: int, message: str) -> None:
         """pjsua callback: a new INVITE. Keeps a strong reference to the call."""
         assert self.account is not None and self.config is not None
+        self.stop_audio_test("The test stopped because a call came in.")
         self._incoming_count += 1
         remote = remote_party_from_message(message)
         call_id = f"in-{self._incoming_count}"
@@ -399,6 +414,9 @@ class Phone:
             self.emit(MediaStateChanged(call.call_id, active=False))
         self.calls.pop(call.call_id, None)
         self._ring_styles.pop(call.call_id, None)
+        self._mic_checked.discard(call.call_id)
+        if self.mic_check is not None and self.mic_check.call_id == call.call_id:
+            self._stop_mic_check()
         self._graveyard.append(call)
         self._update_sound_card()
 
@@ -439,6 +457,8 @@ class Phone:
             media.startTransmit(port)
             port.startTransmit(media)
             call.connected_slot = state.slot
+            if call.call_id not in self._mic_checked:
+                self._start_mic_check(call.call_id)
 
     def call_dtmf(self, call: PhoneCall, digit: str) -> None:
         """pjsua callback: the remote sent a DTMF digit."""
@@ -523,11 +543,16 @@ class Phone:
 
     def refresh_devices(self) -> None:
         """Re-read the device list; PortAudio closes every stream, so reopen them."""
+        self.stop_audio_test("The test stopped because the sound devices were looked for "
+                             "again. Try again.")
         if self.router is not None:
             self.router.refresh()
 
     def devices_changed(self, alsa_changed: bool) -> None:
         """The device watcher saw sound devices come or go (main loop)."""
+        if alsa_changed:  # PortAudio is re-initialised: its streams are closed
+            self.stop_audio_test("The test stopped because a sound device was plugged in "
+                                 "or out. Try again.")
         if self.router is not None:
             self.router.system_changed(alsa_changed)
 
@@ -535,6 +560,88 @@ class Phone:
         if self.stack is not None:
             log.info("network changed: re-creating transports")
             self.stack.handle_ip_change()
+
+    # ----------------------------------------------------------------- microphone checks
+
+    def start_audio_test(self, request: StartAudioTest) -> None:
+        """"Test my audio": record from a microphone, play back on a headset (main thread).
+
+        Refused, with the reason as a "failed" progress event, during a call, while
+        another test runs, or when a device is missing.
+        """
+        microphone, speaker = request.microphone.strip(), request.speaker.strip()
+
+        def refuse(message: str) -> None:
+            self.emit(AudioTestProgress("failed", seconds=request.seconds, message=message,
+                                        microphone=microphone, speaker=speaker))
+
+        low, high = AUDIO_TEST_SECONDS
+        if self.config is None or self.router is None:
+            refuse("The phone is still starting. Try again in a moment.")
+        elif self.calls:
+            refuse("Your audio cannot be tested during a call. Try again when the call "
+                   "has ended.")
+        elif self.audio_test is not None and self.audio_test.running:
+            refuse("A test of your audio is already running.")
+        elif not low <= request.seconds <= high:
+            refuse(f"A test lasts {low:g} to {high:g} seconds.")
+        else:
+            found = devices.query()
+            mic = self._test_device(found, microphone, "input")
+            headset = self._test_device(found, speaker, "output")
+            if isinstance(mic, str) or isinstance(headset, str):
+                refuse(" ".join(p for p in (mic, headset) if isinstance(p, str)))
+                return
+            test = AudioTest(self.emit, devices.portaudio(), rate=self.config.sample_rate,
+                             seconds=request.seconds, microphone=mic, speaker=headset)
+            self.audio_test = test
+            test.start()
+
+    @staticmethod
+    def _test_device(found: devices.DeviceList, wanted: str,
+                     kind: devices.Kind) -> devices.DeviceInfo | str:
+        """The device to test (the system default for ""), or why there is none."""
+        what = "Microphone" if kind == "input" else "Headset"
+        if wanted:
+            device = devices.find(found, wanted, kind)
+            return device if device is not None else f'{what} "{wanted}" is not connected.'
+        order = devices.candidates("", [], found, kind)
+        if order:
+            return order[0]
+        return "No microphone is connected." if kind == "input" else (
+            "No headset or speaker is connected.")
+
+    def stop_audio_test(self, message: str = "The test was stopped.") -> None:
+        """Stop a running test, reporting ``message`` (main thread)."""
+        test, self.audio_test = self.audio_test, None
+        if test is not None:
+            test.cancel(message)
+
+    def _start_mic_check(self, call_id: str) -> None:
+        """Watch the microphone in the first seconds of ``call_id``'s audio."""
+        if self.port is None or self.config is None:
+            return
+        self._mic_checked.add(call_id)
+        self.mic_check = CallMicCheck(call_id, self.config.sample_rate)
+        self.port.start_tap(2 * CallMicCheck.WINDOW_SECONDS)
+
+    def _stop_mic_check(self) -> None:
+        self.mic_check = None
+        if self.port is not None:
+            self.port.stop_tap()
+
+    def _check_microphone(self) -> None:
+        """Per loop turn: feed the in-call check the frames taken since the last turn."""
+        check, port, sound = self.mic_check, self.port, self.sound
+        if check is None or port is None or sound is None:
+            return
+        frames = port.take_tap()
+        flowing = (sound.input_device is not None
+                   and sound.input_health.calls >= StreamHealth.FLOWING_CALLS)
+        for verdict, message in check.update(frames, flowing):
+            self.emit(MicrophoneCheck(check.call_id, verdict, message))
+        if check.finished:
+            self._stop_mic_check()
 
     # ----------------------------------------------------------------- reports
 

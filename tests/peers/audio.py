@@ -192,3 +192,20 @@ def bursts(
         (float(s) * block_seconds, float(e - s) * block_seconds)
         for s, e in zip(starts, ends, strict=True)
     ]
+
+
+def write_square(
+    path: Path | str, freq_hz: float, seconds: float, rate: int = 16000, amplitude: float = 1.0
+) -> Path:
+    """Write a mono 16-bit PCM square wave (``amplitude`` 1.0: full scale) to ``path``."""
+    path = Path(path)
+    count = round(seconds * rate)
+    t = np.arange(count, dtype=np.float64) / rate
+    samples = amplitude * np.sign(np.sin(2.0 * np.pi * freq_hz * t) + 1e-12)
+    pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return path
