@@ -1,5 +1,6 @@
 """Registration state in plain words, the indicator that shows it, and the status-bar
-notice about audio devices that were unplugged or came back.
+notice about audio devices that were unplugged or came back, or a microphone that is
+silent or too loud in the first seconds of a call.
 
 Everything here runs on the GUI thread.
 """
@@ -98,6 +99,19 @@ _ROLE_WORDS = {"microphone": "Microphone", "speaker": "Headset", "ringer": "Ring
 NOTICE_SECONDS = 10
 
 
+_MIC_WORDS = {
+    "silent": "Microphone silent — the caller may not hear you",
+    "clipping": "Microphone too loud — the caller hears you distorted",
+    "too_quiet": "Microphone very quiet",
+    "ok": "Microphone works again",
+}
+
+
+def describe_microphone(event: protocol.MicrophoneCheck) -> str:
+    """A short status-bar line for the in-call microphone check."""
+    return tr(_MIC_WORDS[event.verdict])
+
+
 def describe_switch(event: protocol.AudioDeviceSwitched) -> str:
     """A short status-bar line, e.g. "Headset unplugged — using Laptop speakers"."""
     role = tr(_ROLE_WORDS[event.role])
@@ -112,11 +126,14 @@ def describe_switch(event: protocol.AudioDeviceSwitched) -> str:
 
 
 class AudioDeviceNotice(QLabel):
-    """Status-bar notice about the audio devices the engine moved the sound to.
+    """Status-bar notice about the audio devices the engine moved the sound to, and about
+    the microphone in the first seconds of a call.
 
     While a chosen device is missing, it says which one is used instead, and stays; when
     the devices are back to the agent's choice, the last news shows for
-    ``NOTICE_SECONDS`` and the notice hides. The engine's full sentence is the tooltip.
+    ``NOTICE_SECONDS`` and the notice hides. A silent or clipping microphone is said
+    until the engine reports it sounds right again (then "works again" shows for
+    ``NOTICE_SECONDS``) or its call ends. The engine's full sentence is the tooltip.
     """
 
     def __init__(self, bridge: PhoneBridge, parent: QWidget | None = None) -> None:
@@ -125,6 +142,7 @@ class AudioDeviceNotice(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setAccessibleName(tr("Audio devices"))
         self.fallback = False
+        self.microphone_call = ""  # the call whose microphone warning is shown
         self._hide_timer = QTimer(self)
         self._hide_timer.setSingleShot(True)
         self._hide_timer.timeout.connect(self._expire)
@@ -136,15 +154,41 @@ class AudioDeviceNotice(QLabel):
     def _on_event(self, event: object) -> None:
         if isinstance(event, protocol.AudioDeviceSwitched):
             self.show_switch(event)
+        elif isinstance(event, protocol.MicrophoneCheck):
+            self.show_microphone(event)
+        elif (isinstance(event, protocol.CallStateChanged) and event.state == "disconnected"
+              and event.call_id == self.microphone_call):
+            self.microphone_call = ""
+            if not self._hide_timer.isActive():
+                self._expire()
 
     def show_switch(self, event: protocol.AudioDeviceSwitched) -> None:
-        self.setText(describe_switch(event))
-        self.setToolTip(event.message)
-        self.setProperty("level", "ok" if event.reason == "returned" else "warning")
+        self.microphone_call = ""
+        self._show(describe_switch(event), event.message,
+                   "ok" if event.reason == "returned" else "warning")
+        self._hide_timer.start(int(NOTICE_SECONDS * 1000))
+
+    def show_microphone(self, event: protocol.MicrophoneCheck) -> None:
+        """A warning stays while it holds; "ok" shows only after a warning."""
+        if event.verdict == "ok":
+            if self.microphone_call != event.call_id:
+                return  # nothing was said about this call: nothing to take back
+            self.microphone_call = ""
+            self._show(describe_microphone(event), event.message, "ok")
+            self._hide_timer.start(int(NOTICE_SECONDS * 1000))
+            return
+        self.microphone_call = event.call_id
+        self._hide_timer.stop()
+        self._show(describe_microphone(event), event.message, "warning")
+
+    def _show(self, text: str, tooltip: str, level: str) -> None:
+        self.setText(text)
+        self.setToolTip(tooltip)
+        self.setAccessibleDescription(tooltip)
+        self.setProperty("level", level)
         self.style().unpolish(self)
         self.style().polish(self)
         self.show()
-        self._hide_timer.start(int(NOTICE_SECONDS * 1000))
 
     def show_devices(self, event: protocol.DevicesChanged) -> None:
         self.fallback = event.fallback
@@ -154,11 +198,12 @@ class AudioDeviceNotice(QLabel):
                 self.setText(event.warnings[0])
                 self.setToolTip("\n".join(event.warnings))
                 self.show()
-        elif self.isVisible() and not self._hide_timer.isActive():
+        elif (self.isVisible() and not self._hide_timer.isActive()
+              and not self.microphone_call):
             self._hide_timer.start(int(NOTICE_SECONDS * 1000))
 
     def _expire(self) -> None:
-        if not self.fallback:
+        if not self.fallback and not self.microphone_call:
             self.hide()
 
 
