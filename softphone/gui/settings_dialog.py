@@ -3,10 +3,14 @@
 Fields are built from ``softphone.settings.SCHEMA`` (type, choices, limits, description);
 this module only adds short labels and page placement. The SIP password goes to the OS
 keyring through ``context.secrets`` and never to a file. Devices are stored by name.
-Everything here runs on the GUI thread.
+A setting IT locked shows read-only with "Set by your administrator", and saving never
+tries to change it. The Audio page has "Test my audio" (``AudioTestPanel``, also used by
+the first-run wizard). Everything here runs on the GUI thread.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
@@ -30,8 +34,9 @@ from PySide6.QtWidgets import (
 
 from softphone import protocol
 from softphone.context import AppContext
-from softphone.errors import UserFacingError
+from softphone.errors import EnvironmentalError, UserFacingError
 from softphone.gui.bridge import PhoneBridge
+from softphone.gui.widgets import LevelMeter
 from softphone.secrets import SIP_ACCOUNT
 from softphone.settings import SCHEMA, Setting, SettingValue, setting
 
@@ -65,6 +70,9 @@ CHOICE_LABELS: dict[str, dict[SettingValue, str]] = {
                       "both": "The ringer and the headset"},
     "log.level": {"debug": "Debug", "info": "Normal", "warning": "Warnings", "error": "Errors"},
 }
+LOCKED_TEXT = "Set by your administrator"
+#: How long "Test my audio" records (and then plays back).
+TEST_SECONDS = 3.0
 SUFFIXES = {"sip.register_retry_seconds": " s", "sip.register_expires_seconds": " s",
             "calls.auto_answer_seconds": " s", "audio.ring_volume": " %"}
 
@@ -128,6 +136,109 @@ def set_editor_value(editor: QWidget, value: SettingValue) -> None:
         editor.setText(str(value))
 
 
+def locked_note(parent: QWidget) -> QLabel:
+    """The small label next to a setting IT locked."""
+    note = QLabel(tr(LOCKED_TEXT), parent)
+    note.setObjectName("lockedNote")
+    note.setToolTip(tr("Your IT department fixed this setting; it cannot be changed here."))
+    return note
+
+
+_RESULT_STYLE = ('QLabel[level="ok"] { color: #1e7b45; font-weight: 600; }'
+                 'QLabel[level="warning"] { color: #8a5a00; font-weight: 600; }')
+
+
+class AudioTestPanel(QWidget):
+    """"Test my audio": a button, a level meter and the verdict in plain words.
+
+    ``devices`` returns the (microphone, headset) names to test, "" for the system
+    default: the ones picked on screen, which need not be saved yet. The engine records
+    ``TEST_SECONDS`` (the agent speaks), plays them back on the headset and judges the
+    microphone; its progress events move the meter. GUI thread.
+    """
+
+    def __init__(self, context: AppContext, bridge: PhoneBridge,
+                 devices: Callable[[], tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("audioTestPanel")
+        self.context = context
+        self.devices = devices
+        self.running = False
+        self.button = QPushButton(tr("&Test my audio"), self)
+        self.button.setObjectName("testAudioButton")
+        self.button.setToolTip(tr("Record {seconds:g} seconds from the microphone and play "
+                                  "them back on the headset").format(seconds=TEST_SECONDS))
+        self.button.clicked.connect(self.start)
+        self.meter = LevelMeter(tr("Level"), self)
+        self.meter.setObjectName("audioTestMeter")
+        self.result = QLabel(tr("Press the button, then say a few words: you will hear them "
+                                "back on your headset."), self)
+        self.result.setObjectName("audioTestResult")
+        self.result.setTextFormat(Qt.TextFormat.PlainText)
+        self.result.setWordWrap(True)
+        self.result.setAccessibleName(tr("Audio test result"))
+        self.result.setStyleSheet(_RESULT_STYLE)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.button)
+        row.addWidget(self.meter, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.result)
+        bridge.any_event.connect(self._on_event)
+
+    def start(self) -> None:
+        """Ask the engine for a test with the devices on screen."""
+        microphone, speaker = self.devices()
+        try:
+            self.context.phone.test_audio(TEST_SECONDS, microphone, speaker)
+        except (UserFacingError, EnvironmentalError) as exc:
+            self._show_result(str(exc), "warning")
+            return
+        self.running = True
+        self.button.setEnabled(False)
+        self.meter.title.setText(tr("Starting"))
+        self._show_result(tr("Opening the microphone…"), "")
+
+    def stop(self) -> None:
+        """Stop a test still running (the window closes)."""
+        if self.running:
+            self.running = False
+            self.context.phone.stop_audio_test()
+
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, protocol.AudioTestProgress) and self.running:
+            self.show_progress(event)
+
+    def show_progress(self, event: protocol.AudioTestProgress) -> None:
+        """Show one progress report of the engine."""
+        if event.phase == "recording":
+            left = max(0.0, event.seconds - event.elapsed)
+            self.meter.title.setText(tr("Recording"))
+            self.meter.set_level(event.level)
+            self._show_result(tr("Speak now… {left:.0f} s left").format(left=left), "")
+        elif event.phase == "playing":
+            where = event.speaker or tr("the system default output")
+            self.meter.title.setText(tr("Playing back"))
+            self.meter.set_level(event.level)
+            self._show_result(tr("Listen: playing back on {device}…").format(device=where), "")
+        else:
+            self.running = False
+            self.button.setEnabled(True)
+            self.button.setText(tr("&Test again"))
+            self.meter.title.setText(tr("Level"))
+            self.meter.set_level(0.0)
+            good = event.phase == "done" and event.verdict == "ok"
+            self._show_result(event.message, "ok" if good else "warning")
+
+    def _show_result(self, text: str, level: str) -> None:
+        self.result.setText(text)
+        self.result.setProperty("level", level)
+        self.result.style().unpolish(self.result)
+        self.result.style().polish(self.result)
+
+
 class SettingsDialog(QDialog):
     """Edits the user's settings layer; "Save" validates everything before writing."""
 
@@ -135,11 +246,13 @@ class SettingsDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.bridge = bridge
         self.settings = context.settings
         self.setObjectName("settingsDialog")
         self.setWindowTitle(tr("Settings"))
         self.editors: dict[str, QWidget] = {}
         self.help_labels: dict[str, QLabel] = {}
+        self.locked_notes: dict[str, QLabel] = {}
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._account_page(), tr("&Account"))
         self.tabs.addTab(self._audio_page(), tr("A&udio"))
@@ -183,11 +296,26 @@ class SettingsDialog(QDialog):
         label = QLabel(tr(LABELS.get(name, name)) + ":", page)
         label.setBuddy(editor)
         label.setToolTip(tr(spec.description))
-        form.addRow(label, field or editor)
+        shown = field or editor
+        if self.settings.locked(name):
+            shown = self._locked_field(name, shown, page)
+        form.addRow(label, shown)
         if not isinstance(editor, QCheckBox):
             self.help_labels[name] = self._help(tr(spec.description), page)
             form.addRow("", self.help_labels[name])
         return editor
+
+    def _locked_field(self, name: str, field: QWidget, page: QWidget) -> QWidget:
+        """``field`` read-only, with "Set by your administrator" beside it."""
+        field.setEnabled(False)
+        note = locked_note(page)
+        self.locked_notes[name] = note
+        holder = QWidget(page)
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(field, 1)
+        row.addWidget(note)
+        return holder
 
     @staticmethod
     def _help(text: str, parent: QWidget) -> QLabel:
@@ -252,6 +380,10 @@ class SettingsDialog(QDialog):
         row.addWidget(self.refresh_button)
         row.addWidget(self.devices_status, 1)
         form.addRow("", row)
+        self.audio_test = AudioTestPanel(self.context, self.bridge, self._devices_to_test, page)
+        test_label = QLabel(tr("Test:"), page)
+        test_label.setBuddy(self.audio_test.button)
+        form.addRow(test_label, self.audio_test)
         self._add_fallback_row(form, page)
         for name in AUDIO_POLICY[1:]:
             editor = make_editor(setting(name), page)
@@ -342,16 +474,27 @@ class SettingsDialog(QDialog):
         for device in dict.fromkeys([*devices.outputs, *devices.inputs]):
             action = self.fallback_menu.addAction(device)
             action.triggered.connect(lambda _checked=False, d=device: self.add_fallback(d))
-        self.fallback_add.setEnabled(not self.fallback_menu.isEmpty())
+        self.fallback_add.setEnabled(not self.fallback_menu.isEmpty()
+                                     and not self.settings.locked("audio.fallback_devices"))
+
+    def _devices_to_test(self) -> tuple[str, str]:
+        """The microphone and headset picked on the Audio page (saved or not)."""
+        def picked(name: str) -> str:
+            combo = self.editors[name]
+            assert isinstance(combo, QComboBox)
+            return str((combo.currentData() if combo.count() else self.settings[name]) or "")
+        return picked("audio.microphone"), picked("audio.speaker")
 
     def refresh_devices(self) -> None:
         self.devices_status.setText(tr("Looking for devices…"))
         self.context.phone.refresh_devices()
 
     def changes(self) -> dict[str, SettingValue]:
-        """The settings whose edited value differs from the current one."""
+        """The settings whose edited value differs from the current one; the ones IT
+        locked are never among them."""
         return {name: value for name, editor in self.editors.items()
-                if (value := editor_value(editor)) != self.settings[name]}
+                if not self.settings.locked(name)
+                and (value := editor_value(editor)) != self.settings[name]}
 
     def save(self) -> None:
         """Validate all, store the password in the keyring, then write the settings."""
@@ -370,6 +513,11 @@ class SettingsDialog(QDialog):
         if password and not any(name.startswith("sip.") for name in changes):
             self.context.phone.register()
         self.accept()
+
+    def done(self, result: int) -> None:
+        """Closing (saved or not) stops a test of the audio still running."""
+        self.audio_test.stop()
+        super().done(result)
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)

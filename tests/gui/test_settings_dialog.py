@@ -1,15 +1,23 @@
-"""The settings dialog: schema-built fields, devices by name, password to the keyring."""
+"""The settings dialog: schema-built fields, devices by name, password to the keyring,
+"Test my audio", and settings IT locked shown read-only and never saved."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
 
 from softphone import protocol
+from softphone.context import AppContext
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.settings_dialog import SettingsDialog
+from softphone.paths import system_settings_file
 from softphone.secrets import SIP_ACCOUNT
-from softphone.settings import SCHEMA
+from softphone.settings import SCHEMA, Settings
 from tests.gui.harness import PhoneHarness
 
 DEVICES = protocol.DevicesChanged(["Jabra Mic", "Built-in Mic"], ["Jabra", "Speakers"],
@@ -153,3 +161,137 @@ def test_fallback_list_and_ringing_are_edited_on_the_audio_page(
         "both", 45)
     policy = harness.commands(protocol.SetAudioPolicy)[-1]
     assert policy == protocol.SetAudioPolicy(["Speakers", "Built-in Mic"], False, "both", 45)
+
+
+# --------------------------------------------------------------------------- Test my audio
+
+
+def test_test_my_audio_tests_the_devices_on_screen_and_shows_levels_and_the_verdict(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge
+) -> None:
+    dialog = make_dialog(qtbot, harness, bridge)
+    dialog.tabs.setCurrentIndex(1)
+    harness.emit(DEVICES)
+    microphone = dialog.editors["audio.microphone"]
+    assert isinstance(microphone, QComboBox)
+    qtbot.waitUntil(lambda: microphone.count() == 3)
+    microphone.setCurrentIndex(1)  # picked, not saved
+    panel = dialog.audio_test
+    qtbot.mouseClick(panel.button, Qt.MouseButton.LeftButton)
+    assert harness.commands(protocol.StartAudioTest) == [
+        protocol.StartAudioTest(3.0, "Jabra Mic", "")]
+    assert not panel.button.isEnabled()
+    harness.emit(protocol.AudioTestProgress("recording", 0.62, 1.0, 3.0,
+                                            microphone="Jabra Mic", speaker="Jabra"))
+    qtbot.waitUntil(lambda: panel.meter.level() == 62)
+    assert panel.meter.title.text() == "Recording"
+    assert panel.result.text() == "Speak now… 2 s left"
+    harness.emit(protocol.AudioTestProgress("playing", 0.4, 0.5, 3.0,
+                                            microphone="Jabra Mic", speaker="Jabra"))
+    qtbot.waitUntil(lambda: panel.meter.title.text() == "Playing back")
+    assert panel.result.text() == "Listen: playing back on Jabra…"
+    harness.emit(protocol.AudioTestProgress(
+        "done", 0.0, 3.0, 3.0, "clipping",
+        '"Jabra Mic" is too loud: your voice distorts. Turn its level down.', "Jabra Mic",
+        "Jabra"))
+    qtbot.waitUntil(panel.button.isEnabled)
+    assert panel.result.text().startswith('"Jabra Mic" is too loud')
+    assert panel.result.property("level") == "warning"
+    assert panel.meter.level() == 0 and panel.button.text() == "&Test again"
+
+
+def test_test_my_audio_is_refused_during_a_call_and_closing_stops_a_running_test(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge
+) -> None:
+    dialog = make_dialog(qtbot, harness, bridge)
+    harness.ring("c1", "Jane", "+15550100")
+    dialog.audio_test.button.click()
+    assert "cannot be tested during a call" in dialog.audio_test.result.text()
+    assert not harness.commands(protocol.StartAudioTest)
+    harness.hang_up("c1")
+    dialog.audio_test.button.click()
+    assert harness.commands(protocol.StartAudioTest)
+    dialog.reject()
+    assert harness.commands(protocol.StopAudioTest) == [protocol.StopAudioTest()]
+
+
+# --------------------------------------------------------------------------- locked settings
+
+
+@pytest.fixture
+def locked_context(harness: PhoneHarness, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    """The harness's context with a real system-wide file that locks some settings."""
+    system = tmp_path / "etc" / "softphone" / "settings.toml"
+    system.parent.mkdir(parents=True)
+    system.write_text('lock = ["sip.uri", "audio.*"]\n'
+                      '[sip]\nuri = "sip:2001@pbx.corp.example"\n'
+                      '[audio]\nmicrophone = "Jabra Mic"\nring_volume = 60\n')
+    monkeypatch.setenv("SOFTPHONE_SYSTEM_SETTINGS", str(system))
+    user_file = harness.settings.user_file
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    user_file.write_text('[audio]\nmicrophone = "Built-in Mic"\n[calls]\ndefault_region = "DE"\n')
+    settings = Settings(user_file, system_settings_file())
+    assert settings.locked("sip.uri") and settings.locked("audio.ring_volume")
+    harness.phone.settings = settings
+    return dataclasses.replace(harness.context, settings=settings)
+
+
+def test_locked_settings_are_read_only_and_say_set_by_your_administrator(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge, locked_context: AppContext
+) -> None:
+    dialog = SettingsDialog(locked_context, bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    harness.emit(DEVICES)
+    settings = locked_context.settings
+    locked = {spec.name for spec in SCHEMA if settings.locked(spec.name)}
+    assert "sip.uri" in locked and "audio.fallback_devices" in locked
+    assert set(dialog.locked_notes) == locked
+    for name in locked:
+        editor = dialog.editors[name]
+        assert not editor.isEnabled(), name
+        note = dialog.locked_notes[name]
+        assert note.text() == "Set by your administrator"
+        assert not note.isHidden()
+    for name in set(dialog.editors) - locked:
+        assert dialog.editors[name].isEnabled(), name
+    uri = dialog.editors["sip.uri"]
+    assert isinstance(uri, QLineEdit) and uri.text() == "sip:2001@pbx.corp.example"
+    assert dialog.locked_notes["sip.uri"].isVisible()  # the Account page is shown first
+    microphone = dialog.editors["audio.microphone"]
+    assert isinstance(microphone, QComboBox)
+    qtbot.waitUntil(lambda: microphone.count() == 3)
+    assert microphone.currentData() == "Jabra Mic"  # IT's choice, not the user's file
+    assert not dialog.fallback_add.isEnabled()
+    assert dialog.audio_test.button.isEnabled()  # testing changes nothing
+
+
+def test_saving_never_tries_to_change_a_locked_setting(
+    qtbot: QtBot, harness: PhoneHarness, bridge: PhoneBridge, locked_context: AppContext,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dialog = SettingsDialog(locked_context, bridge)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    settings = locked_context.settings
+    written: list[str] = []
+    real_set = settings.set
+    monkeypatch.setattr(settings, "set",
+                        lambda name, value: (written.append(name), real_set(name, value)))
+    # Even if a locked editor were changed behind the agent's back, it is not saved.
+    uri = dialog.editors["sip.uri"]
+    volume = dialog.editors["audio.ring_volume"]
+    assert isinstance(uri, QLineEdit) and isinstance(volume, QSpinBox)
+    uri.setText("sip:9999@elsewhere.example")
+    volume.setValue(100)
+    region = dialog.editors["calls.default_region"]
+    assert isinstance(region, QLineEdit)
+    region.setText("FR")
+    dialog.save()
+    assert dialog.result() == SettingsDialog.DialogCode.Accepted
+    assert written == ["calls.default_region"]
+    assert settings["sip.uri"] == "sip:2001@pbx.corp.example"
+    assert settings["audio.ring_volume"] == 60
+    text = settings.user_file.read_text()
+    assert "elsewhere" not in text and "ring_volume" not in text and 'FR' in text
