@@ -2,7 +2,8 @@
 
 Shown once per profile, when the agent has no settings of their own yet (``needed``);
 finishing it leaves a marker in the profile. What IT has locked is shown read-only with
-"Set by your administrator". The password goes to the keyring (or, without one, is kept
+"Set by your administrator". The headset page has "Test my audio" for the devices picked
+on it, before they are saved. The password goes to the keyring (or, without one, is kept
 for this session only), never to a file. The wizard is window-modal but does not block
 the event loop: the phone engine starts behind it, so the device lists fill in as soon as
 it reports them, and finishing signs in at once.
@@ -28,6 +29,7 @@ from softphone import protocol, targets
 from softphone.context import AppContext
 from softphone.errors import UserFacingError
 from softphone.gui.bridge import PhoneBridge
+from softphone.gui.settings_dialog import AudioTestPanel
 from softphone.paths import Profile
 from softphone.secrets import SIP_ACCOUNT
 
@@ -127,6 +129,10 @@ class HeadsetPage(QWizardPage):
         self.hint = QLabel(tr("Waiting for the list of sound devices…"), self)
         self.hint.setWordWrap(True)
         form.addRow("", self.hint)
+        # The test uses the devices picked here without saving them: nothing changes
+        # until Finish, so Back or Cancel leave the settings as they were.
+        self.audio_test = AudioTestPanel(context, bridge, self.devices_to_test, self)
+        form.addRow(tr("Try it"), self.audio_test)
         bridge.devices_changed.connect(self.show_devices)
         self.show_devices(context.phone.snapshot().devices)
 
@@ -149,6 +155,14 @@ class HeadsetPage(QWizardPage):
                 index = combo.count() - 1
             combo.setCurrentIndex(max(0, index))
             combo.blockSignals(False)
+
+    def devices_to_test(self) -> tuple[str, str]:
+        """The microphone and headset picked on this page ("" for the system default)."""
+        def value(name: str) -> str:
+            combo = self.choices[name]
+            return str((combo.currentData() if combo.count() else
+                        self.context.settings[name]) or "")
+        return value("audio.microphone"), value("audio.speaker")
 
     def picked(self) -> dict[str, str]:
         return {name: str(combo.currentData() or "") for name, combo in self.choices.items()
@@ -191,6 +205,11 @@ class FirstRunWizard(QWizard):
                 tr("You will sign in as {address} and hear calls on {headset}. Press "
                    "Finish to start taking calls.").format(
                     address=self.sign_in.uri, headset=headset))
+
+    def done(self, result: int) -> None:
+        """Finishing or cancelling stops a test of the audio still running."""
+        self.headset.audio_test.stop()
+        super().done(result)
 
     def accept(self) -> None:
         """Keep what was entered, sign in, and never show the wizard again."""

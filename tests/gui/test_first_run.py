@@ -17,8 +17,10 @@ from softphone import protocol
 from softphone.context import AppContext
 from softphone.gui import first_run
 from softphone.gui.application import PasswordPrompter, SoftphoneGui
+from softphone.gui.bridge import PhoneBridge
 from softphone.paths import Profile
 from softphone.secrets import SIP_ACCOUNT, SecretStore
+from tests.gui.harness import PhoneHarness
 
 DEVICES = protocol.DevicesChanged(
     inputs=["Jabra Evolve2 40 Mono", "Built-in Microphone"],
@@ -103,3 +105,29 @@ def test_skipping_the_wizard_asks_again_next_time(
     wizard.reject()
     qtbot.waitUntil(lambda: asked != [])  # skipped: the usual password prompt
     assert first_run.needed(profile)
+
+
+def test_the_headset_page_tests_the_picked_devices_before_they_are_saved(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    harness = PhoneHarness(tmp_path / "harness")
+    bridge = PhoneBridge(harness.phone)
+    try:
+        page = first_run.HeadsetPage(harness.context, bridge)
+        qtbot.addWidget(page)
+        page.show()
+        page.show_devices(DEVICES)
+        page.choices["audio.speaker"].setCurrentIndex(1)
+        page.choices["audio.microphone"].setCurrentIndex(1)
+        page.audio_test.button.click()
+        assert harness.commands(protocol.StartAudioTest) == [protocol.StartAudioTest(
+            3.0, "Jabra Evolve2 40 Mono", "Jabra Evolve2 40 Mono")]
+        assert harness.settings["audio.speaker"] == ""  # nothing saved before Finish
+        harness.emit(protocol.AudioTestProgress(
+            "failed", seconds=3.0, verdict="silent", microphone="Jabra Evolve2 40 Mono",
+            message='No sound was heard from "Jabra Evolve2 40 Mono". Check that it is '
+                    "plugged in and not muted, then try again."))
+        qtbot.waitUntil(page.audio_test.button.isEnabled)
+        assert page.audio_test.result.text().startswith("No sound was heard")
+    finally:
+        bridge.close()
+        harness.close()
