@@ -30,6 +30,10 @@ What it does (a command, not a pytest test):
    repaint has returned. Then the call ends, the wrap-up is finished, the desk idles a
    moment, and the next call comes from another known customer.
 
+``--idle`` is how long the desk idles between one call's wrap-up and the next call; with
+0 the next call rings while the app still reads the history and the Outbound list for
+the call that ended, on the same cache worker the card's lookup waits for.
+
 ``--crm none``: no CRM configured (the cache answers alone). ``--crm down``: a CRM URL
 nobody listens on (the card from the cache, the refresh failing behind it). ``--crm
 live``: the reference CRM server with the called customers; the card from the cache is
