@@ -11,6 +11,7 @@ from softphone import protocol as P
 from softphone.engine.devices import DeviceList, Kind, candidates, parse_devices
 from softphone.engine.hotplug import DeviceWatcher, Signature
 from softphone.engine.routing import AudioRouter, switch_message
+from tests.peers.net import wait_until
 
 
 def dev(name: str, ins: int = 0, outs: int = 0) -> dict[str, Any]:
@@ -202,6 +203,10 @@ def test_watcher_reports_changes_and_which_kind() -> None:
 
     watcher = DeviceWatcher(seen.append, interval=0.01, signature=next_signature)
     watcher.start()
-    assert done.wait(5)
-    watcher.stop()
+    try:
+        assert done.wait(5)
+        # The last signature was taken; its change is reported just after.
+        wait_until(lambda: len(seen) >= 2, timeout=5, message=lambda: f"reported: {seen}")
+    finally:
+        watcher.stop()
     assert seen[:2] == [False, True]
