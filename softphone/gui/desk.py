@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
-from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 
 from softphone import protocol
@@ -119,7 +119,11 @@ class CustomerDesk(QObject):
     # ------------------------------------------------------------------ calls
 
     def _ringing(self, event: protocol.IncomingCall) -> None:
-        if self._when() == "ring" and self.agent.accepts_calls():
+        """Show "looking up" for a new call, unless its lookup already answered: the
+        ring and the cache's answer come by separate threads, in either order."""
+        answered = self.workspace.result is not None and (
+            self.workspace.result.call_id == event.call_id)
+        if self._when() == "ring" and self.agent.accepts_calls() and not answered:
             self.workspace.show_loading(event.call_id, event.remote.number)
 
     def _call_state(self, event: protocol.CallStateChanged) -> None:
@@ -140,7 +144,10 @@ class CustomerDesk(QObject):
 
     def _show(self, result: ScreenPopResult) -> None:
         self.workspace.show_lookup(result)
-        self.screenpop.mark_shown(result.call_id, time.monotonic())
+        # Timed once the card has been painted: a zero timer runs after the repaint
+        # the new card has queued.
+        call_id = result.call_id
+        QTimer.singleShot(0, lambda: self.screenpop.mark_shown(call_id, time.monotonic()))
         if result.final:
             self._open_web_page(result)
 

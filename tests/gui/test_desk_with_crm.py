@@ -18,6 +18,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from softphone import protocol
 from softphone.context import AppContext
 from softphone.gui.application import PasswordPrompter, SoftphoneGui
 from softphone.paths import Profile
@@ -94,3 +95,18 @@ def test_order_taken_offline_reaches_the_crm_once(qtbot: QtBot, gui: SoftphoneGu
     assert orders[0]["call_id"] == "call-1"
     assert len(calls) == 1
     assert calls[0]["disposition"] == "Order taken"
+
+
+def test_the_card_stays_when_the_ring_reaches_the_desk_after_the_cache_answered(
+        qtbot: QtBot, gui: SoftphoneGui) -> None:
+    sync, desk, screenpop = gui.context.sync, gui.desk, gui.context.screenpop
+    assert sync is not None and desk is not None and screenpop is not None
+    qtbot.waitUntil(lambda: sync.state().customers_cached == 1, timeout=30_000)
+    remote = protocol.RemoteParty("Ioana", "0720000007", "sip:0720000007@pbx")
+    screenpop.on_incoming("call-9", remote.uri, remote.display_name)
+    qtbot.waitUntil(lambda: desk.workspace.customer is not None, timeout=10_000)
+    # The late ring, emitted on the GUI thread: the desk handles it before emit returns.
+    gui.bridge.incoming_call.emit(protocol.IncomingCall("call-9", remote))
+    assert desk.workspace.customer is not None and desk.workspace.customer.id == "c7"
+    assert desk.workspace.card.mode == "customer"
+    qtbot.waitUntil(lambda: (screenpop.status_json() or {}).get("shown_ms") is not None)
