@@ -189,6 +189,7 @@ class FirstRunWizard(QWizard):
         self.setWindowTitle(tr("Welcome to Softphone"))
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage)
+        self.setMinimumSize(560, 460)  # the headset page's test result fits without clipping
         self.context = context
         self.sign_in = SignInPage(context, self)
         self.headset = HeadsetPage(context, bridge, self)

@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTabWidget,
     QToolButton,
@@ -73,6 +75,8 @@ CHOICE_LABELS: dict[str, dict[SettingValue, str]] = {
 LOCKED_TEXT = "Set by your administrator"
 #: How long "Test my audio" records (and then plays back).
 TEST_SECONDS = 3.0
+#: The dialog never opens taller than this (a 768-pixel laptop screen with its panels).
+MAX_HEIGHT = 680
 SUFFIXES = {"sip.register_retry_seconds": " s", "sip.register_expires_seconds": " s",
             "calls.auto_answer_seconds": " s", "audio.ring_volume": " %"}
 
@@ -254,12 +258,13 @@ class SettingsDialog(QDialog):
         self.help_labels: dict[str, QLabel] = {}
         self.locked_notes: dict[str, QLabel] = {}
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self._account_page(), tr("&Account"))
-        self.tabs.addTab(self._audio_page(), tr("A&udio"))
-        self.tabs.addTab(self._form_page(CALLS), tr("&Calls"))
         advanced = tuple(s.name for s in SCHEMA
                          if s.name not in (*ACCOUNT, *DEVICES, *AUDIO_POLICY, *CALLS))
-        self.tabs.addTab(self._form_page(advanced), tr("Ad&vanced"))
+        pages = [(self._account_page(), tr("&Account")), (self._audio_page(), tr("A&udio")),
+                 (self._form_page(CALLS), tr("&Calls")),
+                 (self._form_page(advanced), tr("Ad&vanced"))]
+        for page, title in pages:
+            self.tabs.addTab(self._scrolled(page), title)
         self.error = QLabel("", self)
         self.error.setObjectName("inlineError")
         self.error.setTextFormat(Qt.TextFormat.PlainText)
@@ -276,9 +281,24 @@ class SettingsDialog(QDialog):
         self._load_values()
         bridge.devices_changed.connect(self._devices_changed)
         self._devices_changed(context.phone.snapshot().devices)
-        self.resize(max(540, self.sizeHint().width()), self.sizeHint().height())
+        # Long pages (Advanced) scroll rather than make the dialog taller than a screen.
+        width = max(page.sizeHint().width() for page, _title in pages) + 60
+        height = max(page.sizeHint().height() for page, _title in pages) + 120
+        self.resize(max(540, width), min(MAX_HEIGHT, height))
 
     # ------------------------------------------------------------------ pages
+
+    def _scrolled(self, page: QWidget) -> QScrollArea:
+        scroll = QScrollArea(self)
+        scroll.setWidget(page)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The tab's own background shows through, as without the scroll area.
+        scroll.setStyleSheet("QScrollArea { background: transparent; }")
+        scroll.viewport().setAutoFillBackground(False)
+        page.setAutoFillBackground(False)
+        return scroll
 
     def _form(self, page: QWidget) -> QFormLayout:
         form = QFormLayout(page)

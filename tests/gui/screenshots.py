@@ -7,6 +7,7 @@ Uses the same real, unstarted phone as the tests (``tests.gui.harness``).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import time
@@ -17,10 +18,12 @@ from PySide6.QtWidgets import QApplication, QWidget
 from softphone import protocol
 from softphone.gui.application import create_application
 from softphone.gui.bridge import PhoneBridge
+from softphone.gui.first_run import FirstRunWizard
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.main_window import MainWindow
 from softphone.gui.settings_dialog import SettingsDialog
 from softphone.gui.status import add_audio_notice
+from softphone.settings import Settings
 from tests.gui.harness import FakeClock, PhoneHarness
 
 DEVICES = protocol.DevicesChanged(
@@ -159,8 +162,82 @@ def main(out: Path) -> None:
         dialog.close()
         settle(app)
         save(window, out, "main-headset-unplugged")
+
+        phone.emit(DEVICES)
+        audio_test_screens(app, phone, bridge, window, out)
+        locked_screens(app, phone, bridge, window, Path(tmp), out)
+
+        # A silent microphone in the first seconds of a call.
+        phone.ring("c9", "Jane Customer", "+1 555 0142")
+        phone.connect("c9")
+        phone.emit(protocol.MicrophoneCheck(
+            "c9", "silent", "Your microphone is silent: the caller may not hear you. Check "
+                            "that it is plugged in and not muted."))
+        settle(app)
+        save(window, out, "main-microphone-silent")
         bridge.close()
         phone.close()
+
+
+def audio_test_screens(app: QApplication, phone: PhoneHarness, bridge: PhoneBridge,
+                       window: MainWindow, out: Path) -> None:
+    """"Test my audio" while recording and with a verdict, in the settings and the wizard."""
+    dialog = SettingsDialog(phone.context, bridge, window)
+    dialog.show()
+    dialog.tabs.setCurrentIndex(1)
+    panel = dialog.audio_test
+    panel.start()
+    phone.emit(protocol.AudioTestProgress("recording", 0.55, 1.2, 3.0,
+                                          microphone="Jabra Evolve2 40 Mono",
+                                          speaker="Jabra Evolve2 40 Mono"))
+    settle(app)
+    save(dialog, out, "settings-audio-test-recording")
+    phone.emit(protocol.AudioTestProgress(
+        "done", 0.0, 3.0, 3.0, "too_quiet",
+        'Your voice is very quiet on "Jabra Evolve2 40 Mono". Bring the microphone closer '
+        "to your mouth or turn its level up.", "Jabra Evolve2 40 Mono",
+        "Jabra Evolve2 40 Mono"))
+    settle(app)
+    save(dialog, out, "settings-audio-test-too-quiet")
+    dialog.close()
+
+    wizard = FirstRunWizard(phone.context, bridge, window)
+    wizard.show()
+    wizard.sign_in.password.setText("pw")
+    wizard.next()
+    wizard.headset.show_devices(DEVICES)
+    wizard.headset.audio_test.start()
+    phone.emit(protocol.AudioTestProgress("playing", 0.4, 1.0, 3.0,
+                                          microphone="Jabra Evolve2 40 Mono",
+                                          speaker="Jabra Evolve2 40 Mono"))
+    settle(app)
+    save(wizard, out, "first-run-headset-test-playing")
+    phone.emit(protocol.AudioTestProgress(
+        "done", 0.0, 3.0, 3.0, "ok",
+        'Your microphone works: you heard yourself on "Jabra Evolve2 40 Mono".',
+        "Jabra Evolve2 40 Mono", "Jabra Evolve2 40 Mono"))
+    settle(app)
+    save(wizard, out, "first-run-headset-test-done")
+    wizard.reject()
+
+
+def locked_screens(app: QApplication, phone: PhoneHarness, bridge: PhoneBridge,
+                   window: MainWindow, tmp: Path, out: Path) -> None:
+    """The settings dialog when IT locked the SIP address and every audio setting."""
+    system = tmp / "etc" / "settings.toml"
+    system.parent.mkdir(parents=True, exist_ok=True)
+    system.write_text('lock = ["sip.uri", "audio.*"]\n[sip]\nuri = "sip:2001@pbx.corp.example"\n'
+                      '[audio]\nmicrophone = "Jabra Evolve2 40 Mono"\n'
+                      'speaker = "Jabra Evolve2 40 Mono"\nring_on = "both"\n')
+    settings = Settings(phone.settings.user_file, system)
+    context = dataclasses.replace(phone.context, settings=settings)
+    dialog = SettingsDialog(context, bridge, window)
+    dialog.show()
+    for index, name in ((0, "account"), (1, "audio")):
+        dialog.tabs.setCurrentIndex(index)
+        settle(app)
+        save(dialog, out, f"settings-locked-{name}")
+    dialog.close()
 
 
 if __name__ == "__main__":
