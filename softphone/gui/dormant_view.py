@@ -36,7 +36,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QKeyEvent
+from PySide6.QtGui import QColor, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -223,6 +223,7 @@ class DormantView(QWidget):
         self.sync = sync
         self.settings = settings
         self._loading = False
+        self._stale = True  # nothing read yet
         self._again = False
         self._sync_key: tuple[object, ...] | None = None
         self.entries: list[DormantCustomer] = []
@@ -338,7 +339,14 @@ class DormantView(QWidget):
             self.refresh()
 
     def refresh(self) -> None:
-        """Read the list again (a refresh asked for during a read runs after it)."""
+        """Read the list again (a refresh asked for during a read runs after it).
+
+        Hidden, the view only notes that it is out of date and reads when shown: the
+        cache has one worker, and a ringing call's lookup must not wait behind this."""
+        if not self.isVisible():
+            self._stale = True
+            return
+        self._stale = False
         if self._loading:
             self._again = True
             return
@@ -348,6 +356,11 @@ class DormantView(QWidget):
             return
         self._loading = True
         future.add_done_callback(self._arrived)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     @property
     def loading(self) -> bool:

@@ -898,7 +898,8 @@ class OrderForm(QWidget):
         self.suggestions = suggest(self.catalogue.by_sku, customer, self.price_lists,
                                    recent_orders=self.recent_orders,
                                    usual_for_type=self.usual_for_type,
-                                   exclude={x.sku for x in draft.lines})
+                                   exclude={x.sku for x in draft.lines},
+                                   flagged=self.catalogue.flagged)
         self.suggestion_list.clear()
         offered = set(draft.offered_skus)
         for suggestion in self.suggestions:

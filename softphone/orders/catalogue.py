@@ -19,7 +19,7 @@ import heapq
 import re
 import unicodedata
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from softphone.crm import schema
@@ -59,6 +59,7 @@ class Catalogue:
         # A product's position is its place in the result order: by name, then SKU.
         self._products = sorted(unique.values(), key=lambda p: (fold(p.name), p.sku))
         self._by_sku = MappingProxyType({product.sku: product for product in self._products})
+        self._flagged = tuple(p for p in self._products if p.is_special or p.is_new)
         skus = sorted((fold(p.sku), index) for index, p in enumerate(self._products))
         self._sku_keys = [key for key, _ in skus]
         self._sku_owners = [index for _, index in skus]
@@ -74,6 +75,11 @@ class Catalogue:
     def by_sku(self) -> Mapping[str, schema.Product]:
         """Every product by SKU (what :meth:`OrderDraft.reprice` takes)."""
         return self._by_sku
+
+    @property
+    def flagged(self) -> Sequence[schema.Product]:
+        """The specials and new products management flagged, by name (for suggestions)."""
+        return self._flagged
 
     def get(self, sku: str) -> schema.Product | None:
         return self._by_sku.get(sku)

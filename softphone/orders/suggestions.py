@@ -55,20 +55,25 @@ class Suggestion:
 def suggest(products: Mapping[str, schema.Product], customer: schema.Customer,
             price_lists: schema.PriceLists, *, recent_orders: Iterable[schema.Order] = (),
             usual_for_type: Sequence[str] = (), exclude: Collection[str] = (),
-            limit: int = DEFAULT_LIMIT) -> list[Suggestion]:
+            limit: int = DEFAULT_LIMIT,
+            flagged: Sequence[schema.Product] | None = None) -> list[Suggestion]:
     """Up to ``limit`` products to offer ``customer``, best first.
 
     ``products`` is the catalogue by SKU; ``recent_orders`` the customer's last orders;
     ``usual_for_type`` SKUs usual for the customer's type, most usual first, if known;
-    ``exclude`` the SKUs already in the order. Any thread.
+    ``exclude`` the SKUs already in the order; ``flagged`` the specials and new products
+    by name when the caller has them ready (``Catalogue.flagged``), so a refresh on every
+    key press does not scan the whole catalogue. Any thread.
     """
     def offerable(sku: str) -> bool:
         product = products.get(sku)
         return (product is not None and sku not in exclude
                 and pricing.is_priced(product, customer.type, price_lists))
 
-    flagged = [p for p in products.values() if p.is_special or p.is_new]
-    by_name = sorted(flagged, key=lambda p: (fold(p.name), p.sku))
+    if flagged is None:
+        flagged = sorted((p for p in products.values() if p.is_special or p.is_new),
+                         key=lambda p: (fold(p.name), p.sku))
+    by_name = flagged
     usual = _usual(recent_orders)
     groups: list[list[str]] = [
         [p.sku for p in by_name if p.is_special],

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from softphone.crm import schema
 from softphone.orders import suggestions
+from softphone.orders.catalogue import Catalogue
 from softphone.orders.draft import OrderDraft
 from softphone.orders.drafts import DraftStore, InMemoryDraftStore
 from tests.core.orders_samples import PRICE_LISTS, T0, customer, product
@@ -47,6 +48,12 @@ def test_specials_then_new_then_usual_then_usual_for_the_type() -> None:
         ("U-2", "you usually order this"),
         ("U-1", "you ordered this before, usual for retail customers"),
         ("T-1", "usual for retail customers")]
+    # The catalogue's own list of flagged products gives the same answer, without a scan.
+    index = Catalogue(products.values())
+    assert [p.sku for p in index.flagged] == ["B-1", "S-1", "N-1"]
+    assert offered(suggestions.suggest(
+        products, customer(), PRICE_LISTS, recent_orders=history,
+        usual_for_type=["T-1", "U-1"], flagged=index.flagged)) == offered(found)
 
 
 def test_the_customers_usual_products_rank_by_frequency_then_recency() -> None:

@@ -231,7 +231,8 @@ def test_the_outcome_of_todays_call_shows_in_the_row(
     harness.hang_up(call_id)
     (entry,) = harness.history.recent(1)
     hhmm = datetime.fromtimestamp(entry.started_at).strftime("%H:%M")
-    # Hung up, the wrap-up not done yet: the call's result.
+    # Hung up, the wrap-up not done yet: back on the tab, the call's result.
+    show_again(qtbot, main, view)
     qtbot.waitUntil(lambda: row_of(view, "c1").text(TODAY) == f"Called {hhmm}\nAnswered")
 
     # The wrap-up records the outcome as a call log in the outbox, as the desk does.
@@ -249,6 +250,8 @@ def test_the_outcome_of_todays_call_shows_in_the_row(
     remote = harness.phone.snapshot().calls[second].remote
     harness.emit(protocol.CallStateChanged(second, "disconnected", "outgoing", remote, 480,
                                            "Temporarily Unavailable"))
+    qtbot.waitUntil(lambda: main.call_list.row_for(second) is None)
+    show_again(qtbot, main, view)
     qtbot.waitUntil(lambda: row_of(view, "c3").text(TODAY).endswith("\nNo answer"))
     assert row_of(view, "c2").text(TODAY) == ""
     assert view.summary.text() == ("4 customers with no order for 6 months"
