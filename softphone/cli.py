@@ -22,10 +22,9 @@ from softphone.errors import UserFacingError
 from softphone.paths import Profile
 from softphone.secrets import CRM_TOKEN, SIP_ACCOUNT, SecretStore
 from softphone.settings import SCHEMA, Settings, open_settings, setting
+from softphone.targets import LINK_SCHEMES
 
 SECRET_NAMES = {"sip": SIP_ACCOUNT, "crm": CRM_TOKEN}
-#: Links the desktop, the browser or the Windows shell hands to the app as its argument.
-LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
 
 
 def build_parser() -> argparse.ArgumentParser:

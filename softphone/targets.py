@@ -19,6 +19,9 @@ _HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]{1,253})(:[0-9]{1,5})?$"
 _URI_PARAMS = re.compile(r"^(;[A-Za-z0-9_.!~*'+\-%=]+)*$")
 
 
+#: Links a desktop, browser or the Windows shell hands to the app (argument or event).
+LINK_SCHEMES = ("tel:", "sip:", "sips:", "callto:")
+
 def uri_domain(uri: str) -> str:
     """``host[:port]`` of a ``sip:user@host:port;params`` URI (display name allowed)."""
     inner = uri.split("<", 1)[1].split(">", 1)[0] if "<" in uri else uri
@@ -49,6 +52,9 @@ def normalise_dial_target(text: str, default_region: str = "") -> str:
     if len(target) > MAX_TARGET_LENGTH or _has_control_characters(target):
         raise UserFacingError(f"{_shown(text)} is not a number or SIP address.")
     lowered = target.lower()
+    if lowered.startswith("callto:"):  # Skype-era links: callto:NUMBER or callto://NUMBER
+        target = target[7:].lstrip("/")
+        lowered = target.lower()
     if lowered.startswith(("sip:", "sips:")):
         return _checked_sip_uri(target)
     if lowered.startswith("tel:"):

@@ -55,5 +55,5 @@ export HOME="$test_home" XDG_RUNTIME_DIR="$test_home/runtime" \
     QT_QPA_PLATFORM=offscreen PYTHONDONTWRITEBYTECODE=1
 exec dbus-run-session -- sh -c '
     printf %s test-keyring-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-    exec .venv/bin/python -m pytest -p no:cacheprovider "$@"
+    exec .venv/bin/python -m pytest -p no:cacheprovider --durations=25 "$@"
 ' sh "$@"

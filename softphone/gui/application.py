@@ -20,6 +20,7 @@ from typing import cast
 
 from PySide6.QtCore import (
     QCoreApplication,
+    QEvent,
     QLibraryInfo,
     QLocale,
     QObject,
@@ -30,6 +31,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import (
     QApplication,
     QInputDialog,
@@ -57,6 +59,7 @@ from softphone.gui.sync_status import SyncBridge, SyncIndicator
 from softphone.gui.tray import TrayController
 from softphone.paths import Profile
 from softphone.secrets import SIP_ACCOUNT
+from softphone.targets import LINK_SCHEMES
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +180,7 @@ class SoftphoneGui(QObject):
         if context.agent is not None and context.sync is not None:
             self._add_customer_desk()
         self.control_server = self._start_control_server()
+        app.installEventFilter(self)  # macOS hands tel: and sip: links over as events
         self.first_run: FirstRunWizard | None = None
         self._closed = False
 
@@ -259,6 +263,16 @@ class SoftphoneGui(QObject):
             self.window.banners.show_banner(
                 "engine", tr("The phone engine could not start: {error}").format(error=exc),
                 "error")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A link opened on macOS arrives as a FileOpen event: call it."""
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            link = event.url().toString()
+            if link.lower().startswith(LINK_SCHEMES):
+                self.show_window()
+                self.window.dial(link)
+                return True
+        return super().eventFilter(watched, event)
 
     def _start_headset_buttons(self) -> None:
         """Headset call buttons and lights; a refused headset is said once, with the fix."""

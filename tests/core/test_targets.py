@@ -13,6 +13,8 @@ from softphone.targets import normalise_dial_target
     ("sips:bob@pbx.example.com", "sips:bob@pbx.example.com"),
     ("bob@pbx.example.com", "sip:bob@pbx.example.com"),
     ("*97", "*97"),
+    ("callto:1001", "1001"),
+    ("callto://+40 720 000 007", "+40720000007"),
 ])
 def test_accepted_targets(typed: str, expected: str) -> None:
     assert normalise_dial_target(typed) == expected
@@ -20,7 +22,7 @@ def test_accepted_targets(typed: str, expected: str) -> None:
 
 @pytest.mark.parametrize("typed", [
     "", "   ", "sip:", "sip:bob@", "sip:a b@host", "<script>", "x" * 300,
-    "sip:bob@host\r\nVia: evil", "hello world",
+    "sip:bob@host\r\nVia: evil", "hello world", "callto:", "callto://",
 ])
 def test_rejected_targets_have_words_for_the_agent(typed: str) -> None:
     with pytest.raises(UserFacingError):

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QFileOpenEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -68,3 +70,15 @@ def test_start_at_login_entry_follows_the_setting(
     assert "Exec=" in text and "-m softphone" in text
     gui.context.settings.set("app.start_at_login", False)
     qtbot.waitUntil(lambda: not entry.exists())
+
+
+def test_a_link_handed_over_by_the_desktop_is_called(
+        qtbot: QtBot, profile: Profile, gui_factory: list[SoftphoneGui]) -> None:
+    gui = started(profile, sip__uri="sip:1001@127.0.0.1:9")
+    gui_factory.append(gui)
+    dialled: list[str] = []
+    gui.call_actions.dial = lambda text: dialled.append(text) or "call-1"  # type: ignore[method-assign]
+    app = QApplication.instance()
+    assert app is not None
+    QApplication.sendEvent(app, QFileOpenEvent(QUrl("tel:+40720000007")))  # as on macOS
+    assert dialled == ["tel:+40720000007"]
