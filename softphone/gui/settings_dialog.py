@@ -148,10 +148,6 @@ def locked_note(parent: QWidget) -> QLabel:
     return note
 
 
-_RESULT_STYLE = ('QLabel[level="ok"] { color: #1e7b45; font-weight: 600; }'
-                 'QLabel[level="warning"] { color: #8a5a00; font-weight: 600; }')
-
-
 class AudioTestPanel(QWidget):
     """"Test my audio": a button, a level meter and the verdict in plain words.
 
@@ -181,7 +177,6 @@ class AudioTestPanel(QWidget):
         self.result.setTextFormat(Qt.TextFormat.PlainText)
         self.result.setWordWrap(True)
         self.result.setAccessibleName(tr("Audio test result"))
-        self.result.setStyleSheet(_RESULT_STYLE)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.button)

@@ -125,10 +125,6 @@ def describe_switch(event: protocol.AudioDeviceSwitched) -> str:
                                                        device=event.current)
 
 
-_NOTICE_STYLE = ('QLabel[level="warning"] { color: #8a5a00; font-weight: 600; }'
-                 'QLabel[level="ok"] { color: #1e7b45; }')
-
-
 class AudioDeviceNotice(QLabel):
     """Status-bar notice about the audio devices the engine moved the sound to, and about
     the microphone in the first seconds of a call.
@@ -145,7 +141,6 @@ class AudioDeviceNotice(QLabel):
         self.setObjectName("audioDeviceNotice")
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setAccessibleName(tr("Audio devices"))
-        self.setStyleSheet(_NOTICE_STYLE)
         self.fallback = False
         self.microphone_call = ""  # the call whose microphone warning is shown
         self._hide_timer = QTimer(self)
