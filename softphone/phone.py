@@ -126,7 +126,9 @@ class Phone:
         history: CallHistory,
         password_provider: PasswordProvider,
         engine_log_file: Any = None,
+        quiet_engine: bool = False,
     ) -> None:
+        """``quiet_engine`` drops the engine's terminal output (see ``EngineProcess``)."""
         self.settings = settings
         self.history = history
         self._password_provider = password_provider
@@ -141,6 +143,7 @@ class Phone:
             on_crash=self._handle_crash,
             log_file=engine_log_file,
             log_level=str(settings["log.level"]),
+            quiet=quiet_engine,
         )
         settings.on_change(self._setting_changed)
 

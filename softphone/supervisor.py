@@ -54,7 +54,12 @@ class EngineProcess:
         on_event: Callable[[protocol.Event], None],
         on_exit: Callable[[EngineProcess, int], None],
         env: dict[str, str] | None = None,
+        *,
+        quiet: bool = False,
     ) -> None:
+        """``quiet``: the engine's own terminal output (pjlib's start-up lines) is
+        dropped, for command-line tools whose output is read; its log file still has
+        everything."""
         self._on_event = on_event
         self._on_exit = on_exit
         self._write_lock = threading.Lock()
@@ -64,7 +69,7 @@ class EngineProcess:
             command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=None,
+            stderr=subprocess.DEVNULL if quiet else None,
             env=env,
             bufsize=0,
             creationflags=_NO_WINDOW,
@@ -140,9 +145,12 @@ class Supervisor:
         on_crash: Callable[[int, int], None],
         log_file: Path | None = None,
         log_level: str = "info",
+        *,
+        quiet: bool = False,
     ) -> None:
         self._on_event = on_event
         self._on_started = on_started
+        self._quiet = quiet
         self._on_crash = on_crash
         self._log_file = log_file
         self._log_level = log_level
@@ -163,6 +171,7 @@ class Supervisor:
                 self._on_event,
                 self._engine_exited,
                 env=_engine_env(),
+                quiet=self._quiet,
             )
             self._engine = engine
         log.info("Phone engine started, pid %s", engine.pid)

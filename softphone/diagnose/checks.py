@@ -457,7 +457,7 @@ def register_once(settings: Settings, password: str, engine_log: Path,
 
     engine_log.parent.mkdir(parents=True, exist_ok=True)
     phone = Phone(settings, CallHistory(_DiscardingWorker()), lambda: password,
-                  engine_log_file=engine_log)
+                  engine_log_file=engine_log, quiet_engine=True)
     phone.subscribe(on_event)
     started = time.monotonic()
     try:
