@@ -9,6 +9,7 @@ thread.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,7 @@ class AppContext:
     agent: Agent | None = None
     headset: HeadsetService | None = None
     _key_account_rings: set[str] = field(default_factory=set)
+    _key_account_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -107,15 +109,16 @@ class AppContext:
             self.screenpop.on_outgoing(event.call_id, event.remote.number or event.remote.uri)
 
     def _ring_key_accounts_apart(self, result: ScreenPopResult) -> None:
-        """Screen-pop thread: a ringing call from a key-account customer switches to its
-        own ringtone, once (the engine ignores it if the call stopped ringing)."""
+        """Cache or screen-pop thread: a ringing call from a key-account customer switches
+        to its own ringtone, once (the engine ignores it if the call stopped ringing)."""
         if (result.direction != "inbound" or not result.matches
-                or result.call_id in self._key_account_rings
                 or any(c.type != CustomerType.KEY for c in result.matches)):
             return
-        self._key_account_rings.add(result.call_id)
-        if len(self._key_account_rings) > 100:  # only ringing calls matter
-            self._key_account_rings.clear()
+        with self._key_account_lock:
+            if result.call_id in self._key_account_rings:
+                return
+            if len(self._key_account_rings) > 100:  # only calls still ringing matter
+                self._key_account_rings.clear()
             self._key_account_rings.add(result.call_id)
         self.phone.set_ring_style(result.call_id, "key_account")
 
