@@ -21,8 +21,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 @pytest.fixture(autouse=True)
 def _stylesheet(qapp: object) -> None:
     """Tests see the app as agents do: Fusion style and the app's stylesheet."""
-    qapp.setStyle("Fusion")  # type: ignore[attr-defined]
-    qapp.setStyleSheet(resources.stylesheet())  # type: ignore[attr-defined]
+    # Once per run: setting it again re-polishes every widget earlier tests left alive.
+    if qapp.property("softphoneStyled") is None:  # type: ignore[attr-defined]
+        qapp.setStyle("Fusion")  # type: ignore[attr-defined]
+        qapp.setStyleSheet(resources.stylesheet())  # type: ignore[attr-defined]
+        qapp.setProperty("softphoneStyled", True)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
