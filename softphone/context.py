@@ -9,7 +9,6 @@ thread.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,8 +47,6 @@ class AppContext:
     screenpop: ScreenPopService | None = None
     agent: Agent | None = None
     headset: HeadsetService | None = None
-    _key_account_rings: set[str] = field(default_factory=set)
-    _key_account_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, profile: Profile, password_prompt: PasswordPrompt | None = None) -> AppContext:
@@ -109,18 +106,11 @@ class AppContext:
             self.screenpop.on_outgoing(event.call_id, event.remote.number or event.remote.uri)
 
     def _ring_key_accounts_apart(self, result: ScreenPopResult) -> None:
-        """Cache or screen-pop thread: a ringing call from a key-account customer switches
-        to its own ringtone, once (the engine ignores it if the call stopped ringing)."""
-        if (result.direction != "inbound" or not result.matches
-                or any(c.type != CustomerType.KEY for c in result.matches)):
-            return
-        with self._key_account_lock:
-            if result.call_id in self._key_account_rings:
-                return
-            if len(self._key_account_rings) > 100:  # only calls still ringing matter
-                self._key_account_rings.clear()
-            self._key_account_rings.add(result.call_id)
-        self.phone.set_ring_style(result.call_id, "key_account")
+        """Cache or screen-pop thread: a ringing call from a key-account customer rings
+        with its own tone. The engine ignores a repeat, and a call no longer ringing."""
+        if (result.direction == "inbound" and result.matches
+                and all(c.type == CustomerType.KEY for c in result.matches)):
+            self.phone.set_ring_style(result.call_id, "key_account")
 
     def status(self) -> dict[str, Any]:
         """``softphone status --json``: the phone's state and the CRM sync's."""

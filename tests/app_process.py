@@ -11,13 +11,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from softphone import control
 from softphone.paths import Profile
 from tests.peers import procs
-from tests.peers.net import wait_until
+from tests.peers.kamailio import Kamailio
+from tests.peers.net import free_port, wait_until
 
 
 class RunningApp:
@@ -114,3 +117,25 @@ class RunningApp:
                 self.process.wait(5)
         procs.stop(self.process, grace=2.0)
         return self.process.returncode
+
+
+def agent_settings(kamailio: Kamailio) -> dict[str, str]:
+    """The agent's account at the test Kamailio, a free RTP port and the null-sink
+    devices, as ``configure`` keywords."""
+    return {
+        "sip__uri": f"sip:agent@{kamailio.host}:{kamailio.port}",
+        "sip__rtp_port": str(free_port("udp", low=10000, high=19000)),
+        "audio__microphone": "headset_mic", "audio__speaker": "headset",
+        "audio__ringer": "ringer",
+    }
+
+
+@contextmanager
+def running(app: RunningApp, tail: int = 80) -> Iterator[RunningApp]:
+    """Start ``app``; stop it afterwards, even on failure, and require a clean exit."""
+    try:
+        yield app.start()
+    finally:
+        exit_code = app.stop()
+        print(app.output_tail(tail))
+    assert exit_code == 0, f"the app did not quit cleanly: {app.output_tail(40)}"

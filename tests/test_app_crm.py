@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.app_process import RunningApp
+from tests.app_process import RunningApp, running
 from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.sync.helpers import PRICE_LISTS, customers, product
 
@@ -32,14 +32,10 @@ def crm(tmp_path: Path) -> Iterator[CrmServer]:
 
 @pytest.fixture
 def app(tmp_path: Path, crm: CrmServer) -> Iterator[RunningApp]:
-    running = RunningApp(tmp_path / "profile", {})
-    running.configure(crm__url=crm.url, sync__interval_seconds="5", calls__default_region="RO")
-    try:
-        yield running.start()
-    finally:
-        exit_code = running.stop()
-        print(running.output_tail(60))
-    assert exit_code == 0, f"the app did not quit cleanly: {running.output_tail(40)}"
+    app = RunningApp(tmp_path / "profile", {})
+    app.configure(crm__url=crm.url, sync__interval_seconds="5", calls__default_region="RO")
+    with running(app, tail=60) as started:
+        yield started
 
 
 def sync_state(app: RunningApp) -> dict[str, Any]:

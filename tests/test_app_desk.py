@@ -12,11 +12,10 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.app_process import RunningApp
+from tests.app_process import RunningApp, agent_settings, running
 from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.peers.fixtures import USERS, BaresipFactory
 from tests.peers.kamailio import Kamailio
-from tests.peers.net import free_port
 from tests.peers.pulse import PulseAudio
 from tests.sync.helpers import PRICE_LISTS, customer, customers, product
 
@@ -43,20 +42,12 @@ def crm(tmp_path: Path) -> Iterator[CrmServer]:
 @pytest.fixture
 def app(tmp_path: Path, kamailio: Kamailio, pulse: PulseAudio,
         crm: CrmServer) -> Iterator[RunningApp]:
-    running = RunningApp(tmp_path / "profile", pulse.env)
-    running.configure(
-        sip__uri=f"sip:agent@{kamailio.host}:{kamailio.port}",
-        sip__rtp_port=str(free_port("udp", low=10000, high=19000)),
-        audio__microphone="headset_mic", audio__speaker="headset", audio__ringer="ringer",
-        crm__url=crm.url, crm__timeout_seconds="2", sync__interval_seconds="5",
-        calls__default_region="RO", wrapup__seconds="0",
-    )
-    try:
-        yield running.start()
-    finally:
-        exit_code = running.stop()
-        print(running.output_tail(80))
-    assert exit_code == 0, f"the app did not quit cleanly: {running.output_tail(40)}"
+    app = RunningApp(tmp_path / "profile", pulse.env)
+    app.configure(**agent_settings(kamailio), crm__url=crm.url, crm__timeout_seconds="2",
+                  sync__interval_seconds="5", calls__default_region="RO",
+                  wrapup__seconds="0")
+    with running(app) as started:
+        yield started
 
 
 def test_card_pops_from_the_cache_while_the_crm_is_down(

@@ -18,7 +18,7 @@ from pathlib import Path
 import keyring
 import pytest
 
-from tests.app_process import RunningApp
+from tests.app_process import RunningApp, agent_settings, running
 from tests.peers.audio import dominant_frequency
 from tests.peers.fixtures import USERS, BaresipFactory, ToneFactory
 from tests.peers.kamailio import Kamailio
@@ -41,23 +41,11 @@ def agent_password() -> Iterator[str]:
 @pytest.fixture
 def app(tmp_path: Path, kamailio: Kamailio, pulse: PulseAudio,
         agent_password: str) -> Iterator[RunningApp]:
-    running = RunningApp(tmp_path / "profile", pulse.env)
-    running.configure(
-        sip__uri=f"sip:agent@{kamailio.host}:{kamailio.port}",
-        sip__registrar=kamailio.registrar_uri,
-        sip__rtp_port=str(free_port("udp", low=10000, high=19000)),
-        sip__trace="true",
-        audio__microphone="headset_mic",
-        audio__speaker="headset",
-        audio__ringer="ringer",
-        log__level="debug",
-    )
-    try:
-        yield running.start()
-    finally:
-        exit_code = running.stop()
-        print(running.output_tail(80))
-    assert exit_code == 0, f"the app did not quit cleanly: {running.output_tail(40)}"
+    app = RunningApp(tmp_path / "profile", pulse.env)
+    app.configure(**agent_settings(kamailio), sip__registrar=kamailio.registrar_uri,
+                  sip__trace="true", log__level="debug")
+    with running(app) as started:
+        yield started
 
 
 def test_agent_takes_a_call_and_both_sides_hear_each_other(

@@ -20,9 +20,10 @@ from softphone import protocol as P
 from tests.peers.audio import bursts, peak_frequency, read_partial_wav, tone_envelope
 from tests.peers.baresip import Baresip
 from tests.peers.engine import Agent, EngineProcess, start_agent, stop_agent
+from tests.peers.fixtures import pulse_in_environment
 from tests.peers.kamailio import Kamailio
 from tests.peers.net import free_port, free_port_range, wait_until
-from tests.peers.pulse import ALSA_DEVICES, SINKS, PulseAudio, Recording, refresh_portaudio
+from tests.peers.pulse import ALSA_DEVICES, SINKS, PulseAudio, Recording
 
 pytestmark = pytest.mark.peers
 
@@ -38,18 +39,9 @@ DEVICES = {**ALSA_DEVICES, "desk_mic": "desk_mic_feed.monitor"}
 @pytest.fixture
 def pulse(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PulseAudio]:
     """The usual test sinks plus a second microphone (``desk_mic``)."""
-    server = PulseAudio(tmp_path / "pulse", (*SINKS, "desk_mic_feed"), DEVICES)
-    server.start()
-    patch = pytest.MonkeyPatch()
-    try:
-        for key, value in server.env.items():
-            patch.setenv(key, value)
-        refresh_portaudio()
+    with pulse_in_environment(
+            PulseAudio(tmp_path / "pulse", (*SINKS, "desk_mic_feed"), DEVICES)) as server:
         yield server
-    finally:
-        server.stop()
-        patch.undo()
-        refresh_portaudio()
 
 
 @pytest.fixture

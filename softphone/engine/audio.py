@@ -456,18 +456,10 @@ class SoundCard:
 
     def _start_stream(self, stream_class: Any, device: Any, callback: Any, what: str) -> Any:
         """Open and start one 10 ms mono int16 stream; the problem as text on failure."""
-        stream = None
         try:
-            stream = stream_class(
-                device=device, samplerate=self.rate, channels=1, dtype="int16",
-                blocksize=self.rate // 100, latency="low", callback=callback,
-            )
-            stream.start()
+            return start_stream(stream_class, device, self.rate, callback)
         except Exception as exc:
-            if stream is not None:
-                close_quietly(stream)
             return f"The {what} cannot be opened: {exc}"
-        return stream
 
     def problems(self, now: float) -> dict[str, str]:
         """Streams that stopped delivering: {"input"/"output": why} (main thread)."""
@@ -526,6 +518,21 @@ class SoundCard:
         except Exception as exc:  # raising would stop the stream for good
             outdata[:] = bytes(len(outdata))
             self.error = self.error or exc
+
+
+def start_stream(stream_class: Any, device: Any, rate: int, callback: Any) -> Any:
+    """Open and start one 10 ms mono int16 stream (main thread); on failure the stream
+    is closed and the error raised."""
+    stream = None
+    try:
+        stream = stream_class(device=device, samplerate=rate, channels=1, dtype="int16",
+                              blocksize=rate // 100, latency="low", callback=callback)
+        stream.start()
+    except Exception:
+        if stream is not None:
+            close_quietly(stream)
+        raise
+    return stream
 
 
 def close_quietly(stream: Any) -> None:

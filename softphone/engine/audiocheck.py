@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from softphone.engine.audio import SAMPLE_BYTES, Samples, close_quietly, peak
+from softphone.engine.audio import SAMPLE_BYTES, Samples, close_quietly, peak, start_stream
 from softphone.engine.devices import DeviceInfo
 from softphone.protocol import AudioTestPhase, AudioTestProgress, MaybeVerdict, MicVerdict
 
@@ -239,16 +239,10 @@ class AudioTest:
 
     def start(self) -> None:
         """Open the microphone and start recording (main thread)."""
-        stream = None
         try:
-            stream = self.sd.RawInputStream(
-                device=self.microphone.index, samplerate=self.rate, channels=1,
-                dtype="int16", blocksize=self.rate // 100, latency="low",
-                callback=self._on_input)
-            stream.start()
+            stream = start_stream(self.sd.RawInputStream, self.microphone.index, self.rate,
+                                  self._on_input)
         except Exception as exc:
-            if stream is not None:
-                close_quietly(stream)
             log.warning("audio test: microphone %s: %s", self.microphone.name, exc)
             self._fail(f'The microphone "{self.microphone.name}" cannot be opened. It may '
                        "be unplugged or used by another program.")
@@ -327,16 +321,10 @@ class AudioTest:
             return
         self._playback = samples.tobytes()
         del samples
-        stream = None
         try:
-            stream = self.sd.RawOutputStream(
-                device=self.speaker.index, samplerate=self.rate, channels=1,
-                dtype="int16", blocksize=self.rate // 100, latency="low",
-                callback=self._on_output)
-            stream.start()
+            stream = start_stream(self.sd.RawOutputStream, self.speaker.index, self.rate,
+                                  self._on_output)
         except Exception as exc:
-            if stream is not None:
-                close_quietly(stream)
             log.warning("audio test: headset %s: %s", self.speaker.name, exc)
             self._fail(f'The headset "{self.speaker.name}" cannot be opened. It may be '
                        "unplugged or used by another program.", verdict=report.verdict)

@@ -504,8 +504,10 @@ class Phone:
             router.set_ringing(bool(ringing), style)
 
     def set_ring_style(self, call_id: str, style: RingStyle) -> None:
-        """Ring ``call_id`` with the normal or key-account tone (the screen-pop decides)."""
-        self._call(call_id)
+        """Ring ``call_id`` with the normal or key-account tone (the screen-pop decides).
+        The screen-pop may answer after the call ended: that is not an error."""
+        if call_id not in self.calls:
+            return
         self._ring_styles[call_id] = style
         self._update_ringer()
 

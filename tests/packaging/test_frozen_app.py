@@ -21,11 +21,11 @@ import pytest
 
 from softphone import __version__
 from softphone import protocol as P
+from tests.app_process import agent_settings, running
 from tests.packaging.frozen import PROGRAMS, FrozenApp, FrozenBuild, frozen_env
 from tests.peers.audio import dominant_frequency
 from tests.peers.fixtures import USERS, BaresipFactory, ToneFactory
 from tests.peers.kamailio import Kamailio
-from tests.peers.net import free_port
 from tests.peers.pulse import PulseAudio
 
 pytest.importorskip("PyInstaller", reason="the build tests need PyInstaller (test extra)")
@@ -159,22 +159,11 @@ def agent_password() -> Iterator[str]:
 @pytest.fixture
 def frozen_app(frozen: FrozenBuild, tmp_path: Path, kamailio: Kamailio, pulse: PulseAudio,
                agent_password: str) -> Iterator[FrozenApp]:
-    running = FrozenApp(frozen, tmp_path / "profile", pulse.env)
-    running.configure(
-        sip__uri=f"sip:agent@{kamailio.host}:{kamailio.port}",
-        sip__registrar=kamailio.registrar_uri,
-        sip__rtp_port=str(free_port("udp", low=10000, high=19000)),
-        audio__microphone="headset_mic",
-        audio__speaker="headset",
-        audio__ringer="ringer",
-        log__level="debug",
-    )
-    try:
-        yield running.start()
-    finally:
-        exit_code = running.stop()
-        print(running.output_tail(80))
-    assert exit_code == 0, f"the frozen app did not quit cleanly: {running.output_tail(40)}"
+    app = FrozenApp(frozen, tmp_path / "profile", pulse.env)
+    app.configure(**agent_settings(kamailio), sip__registrar=kamailio.registrar_uri,
+                  log__level="debug")
+    with running(app):
+        yield app
 
 
 @pytest.mark.peers

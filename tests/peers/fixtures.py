@@ -9,6 +9,7 @@ teardown output).
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -91,6 +92,17 @@ def pulse(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PulseAudio
     environment changes (set-up) and again after it is restored (teardown).
     """
     server = PulseAudio(tmp_path / "pulse")
+    try:
+        with pulse_in_environment(server):
+            yield server
+    finally:
+        _dump_log(request, "pulseaudio log", server.log_path)
+
+
+@contextmanager
+def pulse_in_environment(server: PulseAudio) -> Iterator[PulseAudio]:
+    """Start ``server`` with its environment in ``os.environ`` and PortAudio pointed at
+    it; stop it and restore both afterwards."""
     server.start()
     patch = pytest.MonkeyPatch()
     try:
@@ -102,7 +114,6 @@ def pulse(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[PulseAudio
         server.stop()
         patch.undo()
         refresh_portaudio()
-        _dump_log(request, "pulseaudio log", server.log_path)
 
 
 @pytest.fixture
