@@ -9,7 +9,6 @@ Imports no Qt.
 from __future__ import annotations
 
 import contextlib
-import math
 import shutil
 import socket
 import threading
@@ -33,9 +32,6 @@ GIB = 1024 ** 3
 MIB = 1024 ** 2
 REGISTER_LIMIT = 10.0
 MIC_SECONDS = 1.0
-SILENT_DBFS = -60.0
-CLIP_LEVEL = 0.99
-CLIP_SHARE = 0.005
 STALE_SYNC_SECONDS = 24 * 3600
 CERT_WARN_DAYS = 14
 
@@ -277,26 +273,27 @@ def check_audio_devices(env: Environment) -> Outcome:
 
 
 def level_words(samples: Any) -> tuple[Status, str, dict[str, float]]:
-    """(status, words, details) for ``samples`` (float -1..1, numpy array). Pure."""
-    import numpy as np
+    """(status, words, details) for ``samples`` (float -1..1 or 16-bit). Pure, any thread.
 
-    data = np.asarray(samples, dtype=np.float64).reshape(-1)
-    if data.size == 0:
+    The agent is not asked to speak during the check, so only silence and clipping
+    count, as in the in-call check.
+    """
+    from softphone import audiolevel  # numpy: loaded only when the microphone is checked
+
+    if len(samples) == 0:
         return "failed", "the microphone gave no sound data", {}
-    peak = float(np.max(np.abs(data)))
-    rms = float(np.sqrt(np.mean(np.square(data))))
-    rms_db = 20 * math.log10(rms) if rms > 0 else -120.0
-    peak_db = 20 * math.log10(peak) if peak > 0 else -120.0
-    clipped = float(np.mean(np.abs(data) >= CLIP_LEVEL))
-    details = {"rms_dbfs": round(rms_db, 1), "peak_dbfs": round(peak_db, 1),
-               "clipped_share": round(clipped, 4)}
-    if peak_db < SILENT_DBFS:
+    report = audiolevel.judge(samples, speech_expected=False)
+    details = {"rms_dbfs": report.rms_dbfs, "peak_dbfs": report.peak_dbfs,
+               "clipped_share": report.clipped_share}
+    if report.verdict == "silent":
         return ("warning", "the microphone is silent: check that it is plugged in and not "
                            "muted", details)
-    if clipped > CLIP_SHARE:
-        return ("warning", f"the microphone is too loud and clips ({clipped:.1%} of the "
-                           "sound at full scale): turn its gain down", details)
-    return "ok", f"sound heard (level {rms_db:.0f} dBFS, peak {peak_db:.0f} dBFS)", details
+    if report.verdict == "clipping":
+        return ("warning", f"the microphone is too loud and clips "
+                           f"({report.clipped_share:.1%} of the sound at full scale): turn "
+                           "its gain down", details)
+    return ("ok", f"sound heard (level {report.rms_dbfs:.0f} dBFS, peak "
+                  f"{report.peak_dbfs:.0f} dBFS)", details)
 
 
 def check_microphone(env: Environment) -> Outcome:

@@ -1,7 +1,6 @@
 """Is the microphone heard? Level verdicts, the in-call check and "Test my audio".
 
-- ``judge`` turns 16-bit samples into a verdict: ok, too quiet, silent or clipping
-  (pure, any thread).
+- ``softphone.audiolevel.judge`` (shared with the pre-shift check) gives the verdicts.
 - ``CallMicCheck`` watches the first seconds of a connected call's microphone and says
   when it is silent or clipping (main thread; fed the frames the bridge took from the
   microphone).
@@ -14,84 +13,21 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from softphone.audiolevel import judge
 from softphone.engine.audio import SAMPLE_BYTES, Samples, close_quietly, peak, start_stream
 from softphone.engine.devices import DeviceInfo
 from softphone.protocol import AudioTestPhase, AudioTestProgress, MaybeVerdict, MicVerdict
 
 log = logging.getLogger(__name__)
 
-# --------------------------------------------------------------------------- thresholds
-
-#: Silent: the loudest sample stays under -60 dBFS (0.1 % of full scale). A working
-#: microphone's own noise in a quiet room peaks above that (capsule and preamp noise at
-#: usual gain sits around -70..-55 dBFS RMS, with peaks some 10 dB higher), while a
-#: muted, dead or disconnected one delivers digital zero or a few bits (< -80 dBFS).
-#: The brief's -50 dBFS would call headsets with strong noise suppression silent while
-#: the agent merely listens; -60 dBFS is also what the pre-shift check uses, so both say
-#: the same about the same microphone.
-SILENT_DBFS = -60.0
-#: Too quiet (only when the agent was asked to speak): speech into a headset microphone
-#: peaks between -20 and -6 dBFS; with peaks under -30 dBFS the caller hears a faint voice
-#: even after the far end's gain control.
-TOO_QUIET_DBFS = -30.0
-#: A sample is at full scale when within 1 % of it (-0.09 dBFS): after the sound
-#: server's resampling a flattened peak is not exactly 32767.
-CLIP_LEVEL = 0.99
-#: Clipping: more than 1 % of the samples at full scale (10 ms in every second). A hot
-#: but sound microphone touches full scale on a few plosives, well under that; one whose
-#: gain is too high flattens every syllable and goes far over it.
-CLIP_SHARE = 0.01
 #: The first 100 ms of a new stream may hold the device's start-up click.
 SKIP_SECONDS = 0.1
-
-FULL_SCALE = 32767
-
-
-@dataclass(frozen=True)
-class LevelReport:
-    """The verdict on some samples and the measures behind it."""
-
-    verdict: MicVerdict
-    peak_dbfs: float
-    clipped_share: float
-
-
-def dbfs(level: float) -> float:
-    """A 0.0..1.0 level in dB of full scale (-120 for nothing)."""
-    return 20 * math.log10(level) if level > 1e-6 else -120.0
-
-
-def judge(samples: Samples, speech_expected: bool) -> LevelReport:
-    """The verdict on 16-bit ``samples`` (pure, any thread).
-
-    ``speech_expected``: the agent was asked to speak, so a faint signal is "too_quiet";
-    during a call the agent may just be listening and only silence and clipping count.
-    """
-    data = np.asarray(samples, dtype=np.int16).reshape(-1)
-    if data.size == 0:
-        return LevelReport("silent", -120.0, 0.0)
-    level = peak(data)
-    magnitude = np.abs(data.astype(np.int32))
-    clipped = float(np.count_nonzero(magnitude >= CLIP_LEVEL * FULL_SCALE)) / data.size
-    peak_db = dbfs(level)
-    verdict: MicVerdict
-    if peak_db < SILENT_DBFS:
-        verdict = "silent"
-    elif clipped > CLIP_SHARE:
-        verdict = "clipping"
-    elif speech_expected and peak_db < TOO_QUIET_DBFS:
-        verdict = "too_quiet"
-    else:
-        verdict = "ok"
-    return LevelReport(verdict, round(peak_db, 1), round(clipped, 4))
 
 
 def verdict_message(verdict: MicVerdict, microphone: str, speaker: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from softphone.audiolevel import judge
 from softphone.diagnose import (
     Check,
     CheckResult,
@@ -158,3 +159,22 @@ def test_runner_reports_as_they_finish_and_bounds_a_hung_check() -> None:
     assert exit_status(results[3:]) == 0
     report = format_report(results)
     assert "✗ Bad: nothing answers" in report and "✓ Fine: yes" in report
+
+
+def test_pre_shift_check_and_audio_test_judge_the_same_sound_alike() -> None:
+    """The check records floats, the engine 16-bit samples: one verdict for one sound."""
+    t = np.arange(16000) / 16000
+    sounds = {
+        "silent": np.zeros(16000),
+        "ok": 0.3 * np.sin(2 * np.pi * 440 * t),
+        # 0.7 % of the samples at full scale: a hot microphone, not a clipping one.
+        "hot": np.where(np.arange(16000) % 150 == 0, 1.0, 0.3 * np.sin(2 * np.pi * 440 * t)),
+        "clipping": np.clip(3 * np.sin(2 * np.pi * 440 * t), -1, 1),
+    }
+    expected = {"silent": "warning", "ok": "ok", "hot": "ok", "clipping": "warning"}
+    for name, sound in sounds.items():
+        as_int16 = np.round(sound * 32767).astype(np.int16)
+        assert level_words(sound)[0] == expected[name], name
+        assert level_words(as_int16)[:2] == level_words(sound)[:2], name
+        engine_verdict = judge(as_int16, speech_expected=False).verdict
+        assert (engine_verdict == "ok") == (expected[name] == "ok"), name

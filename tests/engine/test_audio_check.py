@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from softphone import protocol as P
-from softphone.engine.audiocheck import AudioTest, CallMicCheck, judge
+from softphone.audiolevel import judge
+from softphone.engine.audiocheck import AudioTest, CallMicCheck
 from softphone.engine.devices import DeviceInfo
 
 RATE = 16000
