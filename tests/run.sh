@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 DEBIAN_PACKAGES=(
     kamailio kamailio-tls-modules baresip sip-tester
     pulseaudio pulseaudio-utils libasound2-plugins libportaudio2
-    gnome-keyring libsecret-tools dbus postgresql
+    gnome-keyring libsecret-tools dbus postgresql desktop-file-utils appstream
     libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
 )
 

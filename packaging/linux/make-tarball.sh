@@ -6,6 +6,9 @@
 #   /usr/local/share/applications/softphone.desktop   (menu entry, tel:/sip: links)
 #   /usr/local/share/metainfo/com.example.Softphone.metainfo.xml
 #   /usr/local/share/icons/hicolor/scalable/apps/softphone.svg
+#   /etc/udev/rules.d/70-softphone-headsets.rules     (headset buttons and lights; then
+#                                                      `udevadm control --reload`)
+# On Debian and Ubuntu, make-deb.sh makes a package of the same instead.
 # Usage: packaging/linux/make-tarball.sh [BUILD_DIR] [OUTPUT_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -17,7 +20,8 @@ stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
 
 mkdir -p "$stage/opt" "$stage/usr/local/bin" "$stage/usr/local/share/applications" \
-    "$stage/usr/local/share/metainfo" "$stage/usr/local/share/icons/hicolor/scalable/apps"
+    "$stage/usr/local/share/metainfo" "$stage/usr/local/share/icons/hicolor/scalable/apps" \
+    "$stage/etc/udev/rules.d"
 cp -a "$build" "$stage/opt/softphone"
 ln -s /opt/softphone/softphone "$stage/usr/local/bin/softphone"
 ln -s /opt/softphone/softphone-cli "$stage/usr/local/bin/softphone-cli"
@@ -26,6 +30,7 @@ install -m 644 "$root/packaging/linux/com.example.Softphone.metainfo.xml" \
     "$stage/usr/local/share/metainfo/"
 install -m 644 "$root/resources/icons/app.svg" \
     "$stage/usr/local/share/icons/hicolor/scalable/apps/softphone.svg"
+install -m 644 "$root/packaging/linux/70-softphone-headsets.rules" "$stage/etc/udev/rules.d/"
 mkdir -p "$output"
-tar -C "$stage" --owner=0 --group=0 -czf "$output/$name.tar.gz" opt usr
+tar -C "$stage" --owner=0 --group=0 -czf "$output/$name.tar.gz" opt usr etc
 echo "$output/$name.tar.gz"

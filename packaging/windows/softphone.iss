@@ -3,7 +3,8 @@
 ; Build, from the repository root, after `pyinstaller packaging/softphone.spec`:
 ;   iscc /DAppVersion=0.1.0 packaging\windows\softphone.iss
 ; (/DSourceDir=... and /DOutputDir=... change where the build is read and the installer
-; written.) The result is dist\installer\softphone-<version>-setup.exe.
+; written; /DSign with /Ssoftphonesign="signtool sign ... $f" signs the installer.)
+; The result is dist\installer\softphone-<version>-setup.exe.
 ;
 ; Silent installation with the addresses the agents use, e.g. from a software
 ; distribution tool (run as administrator):
@@ -55,6 +56,11 @@ WizardStyle=modern
 ChangesAssociations=yes
 CloseApplications=force
 RestartApplications=no
+#ifdef Sign
+; Signed builds (see packaging/README.md): the installer and the uninstaller it carries.
+SignTool=softphonesign
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
