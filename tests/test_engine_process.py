@@ -7,6 +7,7 @@ hears what is played into ``mic_feed``) and ringer (``ringer``).
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import time
@@ -106,6 +107,28 @@ def test_unreachable_server_is_reported_and_retried(agent: Agent) -> None:
     engine.wait(P.RegistrationChanged, lambda e: e.state == "registering", timeout=15)
     second = engine.wait(P.RegistrationChanged, lambda e: e.state == "failed", timeout=15)
     assert second.reason == "server unreachable"
+
+
+def test_silent_udp_registrar_is_reported_long_before_pjsip_gives_up(agent: Agent) -> None:
+    """Over UDP pjsip gives up on a REGISTER only after 32 s; the agent hears sooner."""
+    engine = agent.engine
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.settimeout(0.2)
+        port = silent.getsockname()[1]
+        engine.send(P.Register(P.AccountConfig(uri=f"sip:agent@127.0.0.1:{port}", registrar="",
+                                               username="", password="x", transport="udp")))
+        started = time.monotonic()
+        waiting = engine.wait(P.RegistrationChanged, lambda e: e.reason != "", timeout=15)
+        waited = time.monotonic() - started
+        assert (waiting.state, waiting.reason) == ("registering", "no answer from the server yet")
+        assert 4 < waited < 15, waited
+        received = b""
+        with contextlib.suppress(TimeoutError):
+            while True:
+                received += silent.recv(65536)
+        assert b"REGISTER sip:" in received  # it was asked, and kept silent
+        assert engine.all_of(P.RegistrationChanged)[-1] == waiting
 
 
 # --------------------------------------------------------------------------- calls

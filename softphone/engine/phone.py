@@ -64,6 +64,10 @@ PJ_EINVALIDOP = 70013
 HOLD_RETRY_SECONDS = 0.2
 HOLD_RETRY_LIMIT_SECONDS = 10.0
 AUDIO_TEST_SECONDS = (1.0, 10.0)
+#: A registrar answers a REGISTER within a second or two, even across continents; after
+#: this long without an answer the agent is told that none has come yet.
+REGISTER_NO_ANSWER_SECONDS = 5.0
+REGISTER_NO_ANSWER = "no answer from the server yet"
 
 
 class Phone:
@@ -78,6 +82,7 @@ class Phone:
         self.calls: dict[str, PhoneCall] = {}
         self._graveyard: list[PhoneCall] = []
         self._last_registration: RegistrationChanged | None = None
+        self._register_sent_at: float | None = None  # a REGISTER awaiting its answer
         self.port: AudioBridgePort | None = None
         self.sound: SoundCard | None = None
         self.ringer: Ringer | None = None
@@ -176,6 +181,24 @@ class Phone:
         if self.audio_test is not None and not self.audio_test.tick():
             self.audio_test = None
         self._check_microphone()
+        self._check_registration_answer(now)
+
+    def _check_registration_answer(self, now: float) -> None:
+        """Say so while a REGISTER goes unanswered (main thread).
+
+        Over UDP pjsip resends a REGISTER until its transaction times out after 32 s
+        (64 x T1) and only then reports the server unreachable; meanwhile the agent
+        would see "Registering…" with no hint that nothing is coming back.
+        """
+        sent_at = self._register_sent_at
+        if sent_at is None or now - sent_at < REGISTER_NO_ANSWER_SECONDS:
+            return
+        self._register_sent_at = None
+        last = self._last_registration
+        if last is not None and last.state == "registering":
+            log.info("registration: no answer after %.0f s; still trying",
+                     REGISTER_NO_ANSWER_SECONDS)
+            self._registration(RegistrationChanged("registering", REGISTER_NO_ANSWER))
 
     # ----------------------------------------------------------------- account
 
@@ -197,6 +220,7 @@ class Phone:
         self.account_settings = account
         self._last_registration = None
         self._registration(RegistrationChanged("registering"))
+        self._register_sent_at = time.monotonic()
         if self.account is None:
             self.account = PhoneAccount(self)
             self.account.create(cfg, True)
@@ -224,10 +248,12 @@ class Phone:
         last = self._last_registration
         if renew and (last is None or last.state != "registered"):
             self._registration(RegistrationChanged("registering"))
+            self._register_sent_at = time.monotonic()
 
     def registration_state(self, code: int, reason: str, expiration: int) -> None:
         """pjsua callback: a registration transaction finished."""
         event = classify_registration(code, reason, expiration)
+        self._register_sent_at = None
         log.info("registration: %s %s (%d)", event.state, reason, code)
         # pjsua retries only after timeouts, 5xx and 6xx: a wrong password (401/403
         # after authenticating) stays "failed" without a REGISTER storm (tested).
