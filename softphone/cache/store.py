@@ -580,12 +580,31 @@ class CacheStore:
 
         return self._worker.submit(work)
 
-    def mark_sent(self, item_id: int, server_id: str, server_number: str | None,
-                  now: float) -> Future[None]:
+    def mark_sent(self, item_id: int, server_id: str | None, server_number: str | None,
+                  now: float, message: str = "") -> Future[None]:
+        """The CRM has the record; ``server_id`` is None when its answer could not be read
+        (``message`` then says so)."""
         def work(session: Session) -> None:
             session.execute(update(OutboxRow).where(OutboxRow.id == item_id).values(
                 status=SENT, attempts=OutboxRow.attempts + 1, sent_at=now,
-                server_id=server_id, server_number=server_number, message=""))
+                server_id=server_id, server_number=server_number, message=message))
+
+        return self._worker.submit(work)
+
+    def prune_sent(self, sent_before: float) -> Future[int]:
+        """Delete the records the CRM has had since before ``sent_before``; queued and
+        refused ones stay whatever their age. Returns how many were deleted.
+
+        A record is sent after it is made, so every record made at or after
+        ``sent_before`` stays (``calls_in_session`` reads call logs by when they were made).
+        """
+        def work(session: Session) -> int:
+            sent_at = func.coalesce(OutboxRow.sent_at, OutboxRow.created_at)
+            old = (OutboxRow.status == SENT) & (sent_at < sent_before)
+            count = session.scalar(select(func.count()).select_from(OutboxRow).where(old))
+            if count:
+                session.execute(delete(OutboxRow).where(old))
+            return count or 0
 
         return self._worker.submit(work)
 

@@ -4,10 +4,13 @@ Everything a server sends is untrusted: bodies are read as a stream up to a size
 parsed and validated with the schema's models, and every failure becomes one of four
 typed errors the sync can act on:
 
-- ``CrmUnavailable`` (retry later): no connection, timeout, 5xx;
+- ``CrmUnavailable`` (retry later): no connection, timeout, 5xx, and the 4xx that ask
+  for a later try (408, 425, 429);
 - ``CrmAuthFailed`` (tell the agent): 401, the token was refused;
 - ``CrmRejected`` (this request is wrong, retrying cannot help): any other 4xx;
-- ``CrmBadResponse`` (the server misbehaves): malformed, mistyped or oversized bodies.
+- ``CrmBadResponse`` (the server misbehaves): malformed, mistyped or oversized bodies;
+  its subclass ``CrmUnreadableAcceptance`` when that body answers a write with a 2xx
+  (the CRM took the record, but its id and number are unknown).
 
 Blocking; made for the sync worker thread. Imports no Qt.
 """
@@ -47,6 +50,10 @@ M = TypeVar("M", bound=BaseModel)
 MAX_BODY = 8 * 1024 * 1024
 MAX_CATALOGUE_BODY = 128 * 1024 * 1024  # up to 200,000 products
 _CHUNK = 64 * 1024
+# How much of a bad answer an error keeps, for the log.
+HEAD_BYTES = 64
+# 4xx answers that mean "not now" rather than "not this": timeout, too early, too many.
+RETRY_LATER = frozenset({408, 425, 429})
 
 
 class CrmError(Exception):
@@ -58,7 +65,19 @@ class CrmUnavailable(CrmError, EnvironmentalError):
 
 
 class CrmBadResponse(CrmError, EnvironmentalError):
-    """The CRM answered with something that is not what the API promises."""
+    """The CRM answered with something that is not what the API promises: ``status`` is
+    the answer's HTTP status and ``head`` the first bytes of its body, when known."""
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 head: bytes = b"") -> None:
+        super().__init__(message)
+        self.status = status
+        self.head = head[:HEAD_BYTES]
+
+
+class CrmUnreadableAcceptance(CrmBadResponse):
+    """A write was answered with a 2xx (the CRM accepted it), but the answer cannot be
+    read: an unknown 2xx status, or a body that is malformed, mistyped or too large."""
 
 
 class CrmAuthFailed(CrmError, UserFacingError):
@@ -138,7 +157,7 @@ class CrmClient:
         try:
             with self._http.stream(method, path, params=params, headers=headers,
                                    content=content) as response:
-                body = _read_bounded(response, limit, deadline)
+                body = _read_answer(response, limit, deadline)
         except httpx.TimeoutException:
             raise CrmUnavailable("the CRM did not answer in time") from None
         except httpx.TransportError as exc:
@@ -159,10 +178,22 @@ class CrmClient:
         return parse(model, body), response.headers.get("ETag")
 
     def _post(self, model: type[M], path: str, key: str, document: BaseModel) -> M:
+        """POST a write; a 2xx whose answer cannot be read is ``CrmUnreadableAcceptance``."""
         headers = {IDEMPOTENCY_HEADER: key, "Content-Type": "application/json"}
-        _response, body = self._request("POST", path, headers=headers,
-                                        content=document.model_dump_json().encode())
-        return parse(model, body)
+        try:
+            response, body = self._request("POST", path, headers=headers,
+                                           content=document.model_dump_json().encode())
+        except CrmBadResponse as exc:
+            if exc.status is None or not 200 <= exc.status < 300:
+                raise
+            raise CrmUnreadableAcceptance(str(exc), status=exc.status, head=exc.head) from None
+        if response.status_code not in (200, 201):  # a 304 does not answer a write
+            raise CrmBadResponse(_unexpected(response.status_code), status=response.status_code)
+        try:
+            return parse(model, body)
+        except CrmBadResponse as exc:
+            raise CrmUnreadableAcceptance(str(exc), status=response.status_code,
+                                          head=body) from None
 
     # ------------------------------------------------------------------ API
 
@@ -225,17 +256,34 @@ def _read_bounded(response: httpx.Response, limit: int, deadline: float) -> byte
     return b"".join(chunks)
 
 
+def _read_answer(response: httpx.Response, limit: int, deadline: float) -> bytes:
+    """Sync thread: the body (as ``_read_bounded``). An oversized one raises what its status
+    means (a 4xx is still a refusal, a 5xx a failure), else a bad answer with its status."""
+    try:
+        return _read_bounded(response, limit, deadline)
+    except CrmBadResponse as exc:
+        _check_status(response, b"")
+        raise CrmBadResponse(str(exc), status=response.status_code) from None
+
+
+def _unexpected(status: int) -> str:
+    """The message for an HTTP status the API does not use. Any thread."""
+    return f"the CRM answered with an unexpected status ({status})"
+
+
 def _check_status(response: httpx.Response, body: bytes) -> None:
     status = response.status_code
     if status in (200, 201, 304):
         return
     if status == 401:
         raise CrmAuthFailed()
+    if status in RETRY_LATER:
+        raise CrmUnavailable(f"the CRM asked to try again later ({status})")
     if 400 <= status < 500:
         raise CrmRejected(status, _error_body(status, body))
     if status >= 500:
         raise CrmUnavailable(f"the CRM failed on its side ({status})")
-    raise CrmBadResponse(f"the CRM answered with an unexpected status ({status})")
+    raise CrmBadResponse(_unexpected(status), status=status, head=body)
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

@@ -54,7 +54,8 @@ def _describe(summary: SyncSummary) -> str:
         f"Customers: {summary.customers_changed} changed, {summary.customers_deleted} deleted, "
         f"{summary.customers_purged} purged{' (full download)' if summary.full_walk else ''}",
         f"Products: {products}; price lists {prices}",
-        f"Outbox: {summary.outbox_sent} sent, {summary.outbox_failed} need attention",
+        f"Outbox: {summary.outbox_sent} sent, {summary.outbox_failed} need attention, "
+        f"{summary.outbox_pruned} sent long ago removed",
         f"Cursor: {summary.cursor}",
     ])
 

@@ -1,7 +1,7 @@
 """One sync pass: send the outbox, follow the change feed, refresh products and prices,
-purge what retention no longer allows. Blocking; runs on the sync worker thread (or the
-main thread of ``softphone sync --once``); every database step goes through the cache's
-own worker. Imports no Qt.
+purge what retention no longer allows (customers, and records the CRM has long had).
+Blocking; runs on the sync worker thread (or the main thread of ``softphone sync
+--once``); every database step goes through the cache's own worker. Imports no Qt.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from softphone.cache.store import CacheStore, OutboxItem, parse_regions
-from softphone.crm.client import CrmBadResponse, CrmClient, CrmRejected
+from softphone.crm.client import (
+    CrmBadResponse,
+    CrmClient,
+    CrmError,
+    CrmRejected,
+    CrmUnreadableAcceptance,
+)
 from softphone.crm.schema import MAX_PAGE_SIZE, CallLogCreate, CustomerLead, OrderCreate
 
 log = logging.getLogger(__name__)
@@ -23,6 +29,12 @@ log = logging.getLogger(__name__)
 DAY = 86_400.0
 # A full walk of the feed confirms every customer the CRM still has (see CacheStore).
 REWALK_SECONDS = DAY
+# Sent records stay at least this long whatever ``cache.retention_days`` says: the
+# outbound list reads today's call logs (``calls_in_session``), and a local day lasts up
+# to 25 hours when the clocks change.
+MIN_SENT_KEEP_DAYS = 2
+# What a sent record whose answer could not be read says to the agent.
+UNREAD_ANSWER = "The CRM accepted it, but its answer could not be read (no number)"
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,29 @@ class SyncSummary:
     price_lists_updated: bool = False
     outbox_sent: int = 0
     outbox_failed: int = 0
+    outbox_pruned: int = 0
     cursor: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def sent_kept_after(now: float, retention_days: int) -> float:
+    """The moment before which sent records are deleted. Any thread.
+
+    Sent records are read by the Orders tab (what the agent recorded, with the CRM's
+    numbers) and by the outbound list (today's call logs). They hold customer data the
+    CRM already has, so they are kept as long as ``cache.retention_days`` keeps customers
+    the CRM no longer confirms, and never less than ``MIN_SENT_KEEP_DAYS``.
+    """
+    return now - max(retention_days, MIN_SENT_KEEP_DAYS) * DAY
+
+
+def plain_head(head: bytes) -> str:
+    """The first bytes of an answer as one line of plain text, for the log: characters
+    that are not printable are written as escapes. Any thread."""
+    text = head.decode("utf-8", "replace")
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def rejection_message(exc: CrmRejected) -> str:
@@ -91,6 +122,8 @@ class SyncRunner:
         now = time.time()
         summary.customers_purged = self.cache.purge(
             now - self.options.retention_days * DAY, self.options.regions).result()
+        summary.outbox_pruned = self.cache.prune_sent(
+            sent_kept_after(now, self.options.retention_days)).result()
         self.cache.mark_success(now).result()
         return summary
 
@@ -119,11 +152,43 @@ class SyncRunner:
                 summary.outbox_failed += 1
                 continue
             except Exception as exc:
+                if isinstance(exc, CrmUnreadableAcceptance) and self._is_the_crm():
+                    self._accepted_unread(item, exc)
+                    summary.outbox_sent += 1
+                    continue
                 # Unsure whether it arrived: it stays queued and goes again with its key.
                 self.cache.record_attempt(item.id, str(exc)).result()
                 raise
             self.cache.mark_sent(item.id, server_id, number, time.time()).result()
             summary.outbox_sent += 1
+
+    def _is_the_crm(self) -> bool:
+        """Sync thread: whether the server answers as the CRM does (its health document
+        reads), rather than a gateway or web server at ``crm.url`` answering anything with
+        a page."""
+        try:
+            self.client.health()
+        except CrmError:
+            return False
+        return True
+
+    def _accepted_unread(self, item: OutboxItem, exc: CrmUnreadableAcceptance) -> None:
+        """Sync thread: a write the CRM answered with a 2xx whose body cannot be read is
+        marked sent.
+
+        The 2xx says the CRM stored the record, and a replay with the same key gets the
+        stored answer back byte for byte (API.md), so no retry could read it better: it
+        would hold every record behind this one forever. Setting it aside as refused would
+        be wrong too, inviting the agent to enter again an order the CRM has. Only its id
+        and number are lost; the log names the record and how the answer began. The
+        caller first checks that the CRM itself answered (``_is_the_crm``); otherwise the
+        record stays queued.
+        """
+        log.warning("The CRM accepted outbox item %s (%s, key %s) with status %s, but its "
+                    "answer cannot be read (%s); marked sent without the CRM's id. The "
+                    "answer began: %s", item.id, item.kind, item.idempotency_key, exc.status,
+                    exc, plain_head(exc.head) or "(nothing read)")
+        self.cache.mark_sent(item.id, None, None, time.time(), UNREAD_ANSWER).result()
 
     def _send(self, key: str, document: Outgoing) -> tuple[str, str | None]:
         """POST one record with its own idempotency key: a replay after a lost answer gets
