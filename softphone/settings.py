@@ -147,7 +147,8 @@ SCHEMA: tuple[Setting, ...] = (
             "Keep only customers of these regions on this computer (comma-separated; "
             "empty: all)"),
     Setting("cache.retention_days", int, 30,
-            "Remove a cached customer the CRM has not confirmed for this many days",
+            "Remove a cached customer the CRM has not confirmed for this many days, and "
+            "records sent to the CRM this many days after sending",
             minimum=1, maximum=3650),
     Setting("screenpop.when", str, "ring", "When the caller's customer card appears",
             choices=("ring", "answer", "off")),

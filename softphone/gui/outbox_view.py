@@ -48,8 +48,12 @@ def describe_record(item: OutboxItem) -> str:
 def describe_status(item: OutboxItem) -> tuple[str, str]:
     """The status in words and its level (ok, busy, error)."""
     if item.status == "sent":
-        number = f" · {item.server_number}" if item.server_number else ""
-        return tr("Sent") + number, "ok"
+        if item.server_number:
+            return tr("Sent") + f" · {item.server_number}", "ok"
+        if item.kind == "order" and item.message:
+            # Accepted, but its answer could not be read: the order number is in the CRM.
+            return tr("Sent · the CRM gave no order number"), "ok"
+        return tr("Sent"), "ok"
     if item.status == "needs_attention":
         return "⚠ " + tr("Needs attention: {reason}").format(reason=item.message[:300]), "error"
     if item.attempts:

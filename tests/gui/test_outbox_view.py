@@ -33,3 +33,17 @@ def test_orders_tab_shows_waiting_sent_and_refused_records(qtbot: QtBot, tmp_pat
         assert refused[3] == "⚠ Needs attention: lines.0.sku: unknown product"
         assert sent[1] == "Order, 1 line(s)"
         assert sent[3] == "Sent · SO-000017"
+
+
+def test_an_order_the_crm_took_without_a_readable_answer_says_it_has_no_number(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    with sync_service(tmp_path, "", secrets_with("token")) as service:
+        item = service.queue_order(order("c1")).result(10)
+        service.cache.mark_sent(item.id, None, None, 1.0,
+                                message="The CRM accepted it, but its answer could not be "
+                                        "read (no number)").result(10)
+        view = OutboxView(service)
+        qtbot.addWidget(view)
+        view.refresh()
+        qtbot.waitUntil(lambda: view.topLevelItemCount() == 1, timeout=5000)
+        assert view.topLevelItem(0).text(3) == "Sent · the CRM gave no order number"
