@@ -562,7 +562,10 @@ class Phone:
             try:
                 subscriber(event)
             except Exception:
-                log.exception("Subscriber failed on %r", event)
+                # Never the event itself: it holds the caller's name and number.
+                log.exception("Subscriber failed on %s of call %s", type(event).__name__,
+                              getattr(event, "call_id", "")
+                              or getattr(getattr(event, "entry", None), "call_id", "-"))
 
 
 _DEVICE_SETTINGS = ("audio.microphone", "audio.speaker", "audio.ringer")

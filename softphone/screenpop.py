@@ -459,6 +459,9 @@ class ScreenPopService:
         with self._lock:
             call.result = result
             listeners = list(self._listeners)
+        # The call id and what was found, never who: the log may leave the computer.
+        log.info("Screen-pop of call %s: %d match(es) from %s%s", call.call_id,
+                 len(result.matches), result.source, ", final" if result.final else "")
         for listener in listeners:
             try:
                 listener(result)

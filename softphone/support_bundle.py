@@ -3,10 +3,12 @@ settings, the pre-shift check's report, the version and the platform, without pa
 tokens, keys or customer data.
 
 Log text goes through ``softphone.redact``: every secret in the keyring, the names and
-numbers of the calls in the call history and the customers the screen-pop showed (read
-from the encrypted cache, which is never changed) are replaced, as are SIP identities,
-e-mail addresses and phone numbers. Blocking: runs on the command's main thread or a
-worker thread, never the GUI thread. Imports no Qt.
+numbers of the calls in the call history and the names, companies, e-mail addresses and
+numbers (national and international shapes too) of the customers the screen-pop showed
+(read from the encrypted cache, which is never changed) are replaced, as are SIP
+identities with their display names, quoted or not, e-mail addresses and phone numbers.
+Blocking: runs on the command's main thread or a worker thread, never the GUI thread.
+Imports no Qt.
 """
 
 from __future__ import annotations
@@ -78,9 +80,27 @@ def known_secrets(store: SecretStore) -> list[str]:
 # ------------------------------------------------------------------ customer words
 
 
+def phone_words(phone: str) -> set[str]:
+    """A number as written and, when it is a valid E.164 number, as people write it at
+    home and abroad (``+40720000007``: ``0720 000 007``, ``+40 720 000 007``)."""
+    import phonenumbers
+
+    words = {phone}
+    try:
+        parsed = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return words
+    for style in (phonenumbers.PhoneNumberFormat.NATIONAL,
+                  phonenumbers.PhoneNumberFormat.INTERNATIONAL):
+        words.add(str(phonenumbers.format_number(parsed, style)))
+    return words
+
+
 def _customer_words(document: dict[str, Any]) -> set[str]:
+    """The name, company, e-mail address and every phone number of a customer or lead."""
     words = {str(document.get(key) or "") for key in ("name", "company", "email")}
-    words.update(str(phone) for phone in document.get("phones") or [])
+    for phone in document.get("phones") or []:
+        words |= phone_words(str(phone))
     return words
 
 
@@ -106,7 +126,7 @@ def read_customer_words(path: Path, key_hex: str, region: str) -> set[str]:
                 e164 = to_e164(str(candidate or ""), region) if candidate else None
                 if e164:
                     phones.add(e164)
-                    words.add(e164)
+                    words |= phone_words(e164)
         for kind, body, customer_id in connection.execute(
                 "SELECT kind, body, customer_id FROM outbox"):
             customer_ids.add(str(customer_id or ""))
@@ -114,7 +134,7 @@ def read_customer_words(path: Path, key_hex: str, region: str) -> set[str]:
                 document = json.loads(body)
                 if kind == "lead":
                     words |= _customer_words(document)
-                words.add(str(document.get("phone") or ""))
+                words |= phone_words(str(document.get("phone") or ""))
         customer_ids.update(str(row[0]) for row in connection.execute(
             "SELECT customer_id FROM customer_recent"))
         for phone in phones:

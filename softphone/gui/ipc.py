@@ -73,7 +73,7 @@ class ControlServer(QObject):
         try:
             reply = self._handler(line)
         except Exception:
-            log.exception("Control request failed: %r", line[:200])
+            log.exception("Control request failed (%d bytes)", len(line))
             reply = b'{"ok": false, "error": "internal error, see the log"}\n'
         connection.write(reply)
         connection.flush()

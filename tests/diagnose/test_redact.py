@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from softphone.redact import Redactor, redact, redact_url, secret_like
 
 TRACE = """\
@@ -70,3 +72,89 @@ def test_setting_names_and_urls() -> None:
     assert (redact_url("https://joe:pw@it.example.com/p?token=abc&x=1")
             == "https://<removed>@it.example.com/p?token=<removed>&x=<removed>")
     assert redact_url("sip:1001@pbx") == "sip:1001@pbx"
+
+
+# ------------------------------------------------------------------ display names
+
+
+def test_quoted_display_names_in_front_of_every_uri_kind() -> None:
+    text = ('transfer of "Ann Smith" <sip:ann@pbx>, "Bob Jones"<sips:bob@pbx>; '
+            '"Cy Twombly" < tel:+40720000007>')
+    out = redact(text)
+    assert out == ('transfer of "<name>" <sip:<user>@pbx>, "<name>"<sips:<user>@pbx>; '
+                   '"<name>" < tel:<user>>')
+
+
+def test_quoted_display_name_with_escaped_quotes() -> None:
+    out = redact(r'call from "Jane \"JJ\" Doe" <sip:0720000007@pbx> ended')
+    assert out == 'call from "<name>" <sip:<user>@pbx> ended'
+    # The same name as it appears inside a JSON string: the backslashes stay, the name goes.
+    out = redact(r'{"remote": "\"Jane \\\"JJ\\\" Doe\" <sip:1@pbx>"}')
+    assert "Jane" not in out and "JJ" not in out and "Doe" not in out
+    assert "<sip:<user>@pbx>" in out
+
+
+def test_unquoted_display_name_goes_and_the_log_text_before_it_stays() -> None:
+    line = ("2026-05-01 10:00:00,000 INFO MainThread softphone.test: call from "
+            "Jane Doe <sip:0720000007@pbx> ended")
+    assert redact(line) == ("2026-05-01 10:00:00,000 INFO MainThread softphone.test: "
+                            "call from <name> <sip:<user>@pbx> ended")
+    assert redact("Jane Doe <tel:+40720000007>") == "<name> <tel:<user>>"
+    assert (redact("Incoming call from jane doe <SIPS:jd@pbx>")
+            == "Incoming call from <name> <SIPS:<user>@pbx>")
+    assert (redact("peers=Ann Lee <sip:a@pbx>, Bob Ray <sip:b@pbx> (Cy Ash <sip:c@pbx>)")
+            == "peers=<name> <sip:<user>@pbx>, <name> <sip:<user>@pbx> "
+               "(<name> <sip:<user>@pbx>)")
+    # A short word that may be a name is not taken for ordinary text when capitalised.
+    assert redact("to To Anh <sip:t@pbx>") == "to <name> <sip:<user>@pbx>"
+
+
+def test_only_what_is_between_the_delimiter_and_the_uri_goes() -> None:
+    kept = "call 7f3a: transfer to <sip:1001@pbx> done; registered in 12 ms"
+    assert redact(kept) == "call 7f3a: transfer to <sip:<user>@pbx> done; registered in 12 ms"
+    # Words that are not ordinary may be a name: when in doubt they go.
+    assert redact("transfer of 7f3a to <sip:1001@pbx>") == "transfer of <name> <sip:<user>@pbx>"
+    assert redact("Route: <sip:proxy.example.com;lr>") == "Route: <sip:proxy.example.com;lr>"
+    assert redact("no uri here: Jane Doe <jane> ok") == "no uri here: Jane Doe <jane> ok"
+    assert redact("state=calling Jane<sip:j@pbx>") == "state=calling <name><sip:<user>@pbx>"
+
+
+def test_unicode_names_quoted_unquoted_and_known() -> None:
+    assert redact('"Zoë Ångström" <sip:z@pbx>') == '"<name>" <sip:<user>@pbx>'
+    assert (redact("callee: Zoë Ångström <sip:z@pbx>")
+            == "callee: <name> <sip:<user>@pbx>")
+    redactor = Redactor.build([], ["Zoë Ångström", "Nguyễn Thị Lan"])
+    out = redactor("ZOË ÅNGSTRÖM asked for nguyễn thị lan")
+    assert out == "<customer> asked for <customer>"
+
+
+def test_known_numbers_are_found_with_separators() -> None:
+    redactor = Redactor.build([], ["+40720000007", "0720 000 007", "201"])
+    out = redactor("dialled (0720) 000-007, +40 720 000 007, lookup?phone=%2B40720000007; "
+                   "ext 201, pid 2201, 2 0 1")
+    assert "720" not in out and "000-007" not in out
+    assert "ext <customer>, pid 2201, 2 0 1" in out  # short numbers: only as written
+
+
+def test_a_100_kb_line_takes_milliseconds_whatever_it_holds() -> None:
+    redactor = Redactor.build(["s3cr3t-pass"], ["Zoë Ångström", "+40720000007"])
+    shapes = {
+        "letters": "a" * 100_000,
+        "dots": "a." * 50_000,
+        "plus": "+1" * 50_000,
+        "sip": "sip:" * 25_000,
+        "escaped quotes": '"\\' * 50_000,
+        "open quotes": '"a' * 50_000,
+        "uris": "Jane <sip:" * 10_000,
+        "words before a uri": "word " * 20_000 + "<sip:x@y>",
+        "delimiters": ":(" * 50_000 + "<sip:x@y>",
+        "spaced digits": "0 7 2 " * 16_000,
+        "mails": "a@b." * 25_000,
+        "headers": "From:" * 20_000,
+    }
+    for name, line in shapes.items():
+        started = time.process_time()
+        out = redactor(line + ' "Zoë Ångström" <sip:+40720000007@pbx>')
+        spent = time.process_time() - started
+        assert spent < 2.0, f"{name}: {spent:.2f} s"
+        assert "Zoë" not in out and "40720000007" not in out, name

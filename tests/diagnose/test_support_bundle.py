@@ -14,8 +14,9 @@ import keyring.errors
 import pytest
 
 from softphone.paths import Profile
+from softphone.redact import Redactor
 from softphone.settings import Settings
-from softphone.support_bundle import settings_toml
+from softphone.support_bundle import phone_words, settings_toml
 from tests.app_process import RunningApp
 from tests.peers.fixtures import USERS, BaresipFactory
 from tests.peers.kamailio import Kamailio
@@ -25,6 +26,7 @@ from tests.peers.pulse import PulseAudio
 CUSTOMER_NAME = "Zebulon Quartermaine"
 CRM_TOKEN = "crm-token-7f3a9c1e5b"
 KEPT_LINE = "Keep-me: the engine said something useful"
+STRANGER = "Ottilie Brandt"  # a name no record of the app holds, without quotes
 
 
 @pytest.fixture
@@ -76,7 +78,9 @@ def test_bundle_has_the_logs_and_report_but_no_secret_or_customer(
                   f"{CUSTOMER_NAME} (0720000007, zebulon@example.com) ended\n"
                   f"2026-05-01 10:00:01,000 INFO MainThread softphone.test: leaked "
                   f"{USERS['agent']} and {CRM_TOKEN} and {CUSTOMER_NAME.upper()}\n"
-                  f"2026-05-01 10:00:02,000 INFO MainThread softphone.test: {KEPT_LINE}\n")
+                  f"2026-05-01 10:00:02,000 INFO MainThread softphone.test: {KEPT_LINE}\n"
+                  f"2026-05-01 10:00:03,000 INFO MainThread softphone.test: transferred to "
+                  f"{STRANGER} <sip:2125550100@pbx.example.com>\n")
     cache_key = keyring.get_password("softphone", "cache-key")
     assert cache_key
 
@@ -92,9 +96,10 @@ def test_bundle_has_the_logs_and_report_but_no_secret_or_customer(
     for name, text in contents.items():
         lowered = text.lower()
         for planted in (USERS["agent"], CRM_TOKEN, cache_key, "zebulon", "quartermaine",
-                        "0720000007"):
+                        "0720000007", STRANGER, "2125550100"):
             assert planted.lower() not in lowered, f"{planted!r} is in {name}"
     assert KEPT_LINE in contents["logs/softphone.log"]
+    assert "transferred to <name> <sip:<user>@pbx.example.com>" in contents["logs/softphone.log"]
     assert "Phone engine started" in contents["logs/softphone.log"]
     assert "REGISTER sip:" in contents["logs/engine.log"]
     assert "From: <removed>" in contents["logs/engine.log"]
@@ -116,3 +121,13 @@ def test_settings_file_blanks_secrets_in_urls(tmp_path: Path) -> None:
     assert 'uri = "sip:1001@pbx.example.com"  # user' in text
     assert 'transport = "udp"  # default' in text
     assert "abc" not in text and ":pw@" not in text
+
+
+def test_customer_numbers_go_however_they_are_written() -> None:
+    words = phone_words("+40720000007")
+    assert words == {"+40720000007", "0720 000 007", "+40 720 000 007"}
+    redactor = Redactor.build([], words)
+    for written in ("0720000007", "0720-000-007", "(0720) 000 007", "+40 720 000 007",
+                    "phone=%2B40720000007", "tel:+40720000007"):
+        assert "720" not in redactor(f"dialled {written} at 10:00"), written
+    assert phone_words("201") == {"201"}  # an extension: only as written
