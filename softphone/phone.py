@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,9 @@ from softphone.storage.history import CallHistory, HistoryEntry
 from softphone.supervisor import EngineProcess, Supervisor
 
 log = logging.getLogger(__name__)
+
+#: How many of the newest calls are searched for the last one dialled, at start.
+REDIAL_LOOKBACK = 500
 
 PasswordProvider = Callable[[], str | None]
 
@@ -137,6 +141,7 @@ class Phone:
         self._subscribers: list[Callable[[PhoneEvent], None]] = []
         self._restarting = False
         self._ended: collections.deque[str] = collections.deque(maxlen=64)
+        self._last_dialled = ""  # what redial calls: typed as the agent typed it
         self._supervisor = Supervisor(
             on_event=self._handle_engine_event,
             on_started=self._configure_engine,
@@ -146,6 +151,7 @@ class Phone:
             quiet=quiet_engine,
         )
         settings.on_change(self._setting_changed)
+        self.history.recent_async(REDIAL_LOOKBACK).add_done_callback(self._remember_last_dialled)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -204,8 +210,34 @@ class Phone:
             with self._lock:
                 self._state.calls.pop(call_id, None)
             raise EnvironmentalError("The phone engine is not running.")
+        with self._lock:
+            self._last_dialled = target
         self._publish(protocol.CallStateChanged(call_id, "calling", "outgoing", remote))
         return call_id
+
+    def redial(self) -> str | None:
+        """Call the last number dialled again (any thread); None when there is none.
+
+        The last number survives restarts through the call history, read once at start.
+        Raises as :meth:`dial` does.
+        """
+        with self._lock:
+            target = self._last_dialled
+        return self.dial(target) if target else None
+
+    def _remember_last_dialled(self, entries: Future[list[HistoryEntry]]) -> None:
+        """Database worker thread: the newest outgoing call of the history, unless a
+        call was dialled since the app started."""
+        try:
+            recent = entries.result() or []  # a history that keeps nothing answers None
+        except Exception:
+            log.exception("Could not read the call history for redial")
+            return
+        last = next((entry.number or entry.uri for entry in recent
+                     if entry.direction == "outgoing" and (entry.number or entry.uri)), "")
+        with self._lock:
+            if not self._last_dialled:
+                self._last_dialled = last
 
     def answer(self, call_id: str | None = None) -> str | None:
         """Answer ``call_id`` (default: the first ringing call), holding the current call."""

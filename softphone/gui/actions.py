@@ -52,6 +52,10 @@ class CallActions:
         """Place a call to what the agent typed. Raises ``UserFacingError`` on bad input."""
         return self.phone.dial(text)
 
+    def redial(self) -> str | None:
+        """Call the last number dialled again; None when there is none."""
+        return self.phone.redial()
+
     def answer(self, call_id: str | None = None) -> str | None:
         """Answer ``call_id`` (or the first ringing call), holding the current call."""
         state = self.phone.snapshot()

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from softphone import __version__, protocol
 from softphone.context import AppContext
-from softphone.errors import UserFacingError
+from softphone.errors import EnvironmentalError, UserFacingError
 from softphone.gui import resources
 from softphone.gui.actions import CallActions, is_ringing_in, pick_call, ringing_calls
 from softphone.gui.bridge import CALL_EVENTS, PhoneBridge
@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
             "answer": self.answer, "decline": self.decline, "hangup": self.hangup,
             "hold": self.toggle_hold, "mute": self.toggle_mute, "transfer": self.transfer,
             "keypad": self.toggle_keypad, "focus_number": self.focus_number_field,
+            "redial": self.redial_last,
             "calls_tab": lambda: self.tabs.setCurrentIndex(0),
             "history_tab": lambda: self.tabs.setCurrentIndex(1),
             "settings": self.open_settings, "password": self.password_requested.emit,
@@ -228,7 +229,7 @@ class MainWindow(QMainWindow):
         menus = (
             (tr("&Phone"), ("settings", "password", None, "quit")),
             (tr("Ca&ll"), ("answer", "decline", "hangup", "hold", "mute", "transfer", None,
-                           "keypad", "focus_number", "calls_tab", "history_tab")),
+                           "redial", "keypad", "focus_number", "calls_tab", "history_tab")),
             (tr("&Help"), ("shortcuts",)),
         )
         for title, names in menus:
@@ -430,6 +431,20 @@ class MainWindow(QMainWindow):
     def redial(self, target: str) -> None:
         """Call back from the history (the number field is left as the agent typed it)."""
         self.dial(target)
+
+    def redial_last(self) -> None:
+        """Call the last number dialled again (Ctrl+Shift+L)."""
+        try:
+            call_id = self.calls.redial()
+        except (UserFacingError, EnvironmentalError) as exc:
+            self.show_dial_error(str(exc))
+            return
+        if call_id is None:
+            self.show_dial_error(tr("No number was dialled yet."))
+            return
+        self.show_dial_error("")
+        self.tabs.setCurrentIndex(0)
+        self.refresh_calls()
 
     def show_dial_error(self, message: str) -> None:
         self.number_error.setText(message)

@@ -52,6 +52,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("keypad", "&Keypad", "Ctrl+Shift+K",
                "Show the keypad to send tones (menu choices) during a call", "dialpad",
                checkable=True),
+    ActionSpec("redial", "&Redial", "Ctrl+Shift+L",
+               "Call the last number you dialled again (also the headset's redial button)"),
     ActionSpec("focus_number", "Go to &number field", "Ctrl+L",
                "Put the cursor in the number field"),
     ActionSpec("calls_tab", "Show &calls", "Ctrl+1", "Show the list of current calls"),

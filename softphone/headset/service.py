@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from softphone import protocol
+from softphone.errors import EnvironmentalError, UserFacingError
 from softphone.headset.descriptor import DescriptorError
 from softphone.headset.telephony import (
     Action,
@@ -40,6 +41,7 @@ from softphone.headset.telephony import (
     Hold,
     Light,
     NoCallButtons,
+    Redial,
     Resume,
     SetMuted,
     TelephonyMap,
@@ -79,6 +81,7 @@ class PhoneLike(Protocol):
     def hold(self, call_id: str | None = None) -> None: ...
     def resume(self, call_id: str | None = None) -> None: ...
     def set_muted(self, muted: bool) -> None: ...
+    def redial(self) -> str | None: ...
 
 
 def call_view(state: PhoneState) -> CallView:
@@ -424,6 +427,17 @@ class _HeadsetLink:
                 self._phone.hold()
             elif isinstance(action, Resume):
                 self._phone.resume()
+            elif isinstance(action, Redial):
+                self._redial()
+
+    def _redial(self) -> None:
+        """Reader thread. A failed redial shows nowhere else (the app's window may be
+        hidden), so it is logged; the engine being down is already on the status bar."""
+        try:
+            if self._phone.redial() is None:
+                log.info("Headset %s: redial, but no number was dialled yet", self.device.name)
+        except (UserFacingError, EnvironmentalError) as exc:
+            log.warning("Headset %s: redial failed: %s", self.device.name, exc)
 
     def _write_lights(self) -> None:
         """Reader thread: send the light reports whose contents changed."""

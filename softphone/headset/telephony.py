@@ -12,6 +12,8 @@ the buttons, which phone action to take and what each light shows:
   the state and shows it on the Mute light after each press, pressed in vain or not,
   because some headsets change their own light and revert unless the host confirms.
 - Flash answers a call waiting (holding the current one), else holds or resumes.
+- Redial calls the last number dialled again, only while no call is in progress or
+  ringing (a press during a call does nothing, as on desk phones).
 - Off-Hook shows a call in progress, held or not (clearing it on hold makes some
   headsets hang up); Hold shows that no call is being talked on; Ring blinks while a
   call rings; Mute shows the app's mute while off hook.
@@ -193,7 +195,12 @@ class Resume:
     pass
 
 
-Action = Answer | Hangup | SetMuted | Hold | Resume
+@dataclass(frozen=True)
+class Redial:
+    pass
+
+
+Action = Answer | Hangup | SetMuted | Hold | Resume | Redial
 
 
 @dataclass
@@ -243,6 +250,8 @@ class CallControl:
             actions += self._mute()
         if Button.FLASH in pressed:
             actions += self._flash()
+        if Button.REDIAL in pressed and not self.view.in_call and not self.view.ringing_call:
+            actions.append(Redial())
         return actions
 
     def _level(self, button: Button) -> bool:

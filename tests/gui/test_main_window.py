@@ -117,6 +117,23 @@ def test_empty_number_field_asks_for_a_number(
     assert window.number_error.text() == "Enter a number or SIP address to call."
 
 
+def test_redial_shortcut_calls_the_last_number_again(
+    qtbot: QtBot, harness: PhoneHarness, window: MainWindow
+) -> None:
+    harness.phone.history.recent(1)  # the phone's start-up read of the history is done
+    qtbot.keyClick(window, Qt.Key.Key_L, CTRL_SHIFT)
+    assert window.number_error.text() == "No number was dialled yet."
+    assert harness.commands(protocol.Dial) == []
+    qtbot.keyClicks(window.number_field, "0720 000 007")
+    qtbot.keyClick(window.number_field, Qt.Key.Key_Return)
+    window.number_field.clear()
+    qtbot.keyClick(window, Qt.Key.Key_L, CTRL_SHIFT)
+    dials = harness.commands(protocol.Dial)
+    assert [d.target for d in dials] == ["0720000007"] * 2  # type: ignore[attr-defined]
+    assert not window.number_error.isVisible()
+    assert window.actions_by_name["redial"].shortcut().toString() == "Ctrl+Shift+L"
+
+
 # ------------------------------------------------------------------ call controls
 
 

@@ -195,6 +195,10 @@ class RecordingPhone:
     def set_muted(self, muted: bool) -> None:
         self._record("set_muted", muted)
 
+    def redial(self) -> str | None:
+        self._record("redial", None)
+        return "out-redial"
+
     def _record(self, name: str, value: object) -> None:
         with self._lock:
             self._actions.append((name, value))

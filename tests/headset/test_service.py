@@ -153,6 +153,21 @@ def test_hold_sets_the_hold_light_and_keeps_off_hook(rig: Rig) -> None:
     assert b"\x03\x00" not in off_hook_reports[1:]  # never cleared during the call
 
 
+@pytest.mark.parametrize("layout", [d.ONE_LIGHT_REPORT, d.TOGGLE_HOOK],
+                         ids=["bit", "array key"])
+def test_redial_button_calls_the_last_number_again_between_calls(rig: Rig,
+                                                                 layout: d.Layout) -> None:
+    headset = rig.plug_in(layout)
+    rig.send(headset, redial=True)
+    rig.send(headset, redial=False)
+    assert rig.phone.actions == [("redial", None)]
+    rig.phone.confirm("c1", "outgoing")
+    rig.wait_lights(headset, "off hook", off_hook=True)
+    rig.send(headset, redial=True)  # during a call: nothing
+    rig.send(headset, redial=False)
+    assert rig.phone.actions == [("redial", None)]
+
+
 def test_mute_button_while_on_hook_does_nothing(rig: Rig) -> None:
     headset = rig.plug_in(d.ONE_LIGHT_REPORT)
     rig.phone.ring("c1")

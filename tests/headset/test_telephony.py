@@ -15,6 +15,7 @@ from softphone.headset.telephony import (
     Light,
     LightState,
     NoCallButtons,
+    Redial,
     Resume,
     SetMuted,
     TelephonyMap,
@@ -187,6 +188,17 @@ def test_flash_holds_resumes_and_answers_a_call_waiting() -> None:
     phone.handle({Button.FLASH: False}, T0 + 3.1)
     phone.set_view(CallView(ringing_call="c2", in_call=True), T0 + 4)
     assert phone.handle({Button.FLASH: True}, T0 + 5) == [Answer("c2")]
+
+
+def test_redial_calls_again_only_while_no_call_is_in_progress_or_ringing() -> None:
+    phone = control(CallView())
+    assert phone.handle({Button.REDIAL: True}, T0 + 1) == [Redial()]
+    assert phone.handle({Button.REDIAL: True}, T0 + 1.1) == []  # held down: one press
+    phone.handle({Button.REDIAL: False}, T0 + 1.2)
+    for busy in (TALKING, HELD, CallView(ringing_call="c2")):
+        phone.set_view(busy, T0 + 2)
+        assert phone.handle({Button.REDIAL: True}, T0 + 3) == [], busy
+        phone.handle({Button.REDIAL: False}, T0 + 3.1)
 
 
 # ------------------------------------------------------------------ lights
