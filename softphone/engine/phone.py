@@ -67,7 +67,7 @@ AUDIO_TEST_SECONDS = (1.0, 10.0)
 #: A registrar answers a REGISTER within a second or two, even across continents; after
 #: this long without an answer the agent is told that none has come yet.
 REGISTER_NO_ANSWER_SECONDS = 5.0
-REGISTER_NO_ANSWER = "no answer from the server yet"
+REGISTER_NO_ANSWER = "no answer yet"
 
 
 class Phone:

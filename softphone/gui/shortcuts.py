@@ -53,7 +53,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show the keypad to send tones (menu choices) during a call", "dialpad",
                checkable=True),
     ActionSpec("redial", "&Redial", "Ctrl+Shift+L",
-               "Call the last number you dialled again (also the headset's redial button)"),
+               "Call the last number you dialled again (as the headset's redial button does)"),
     ActionSpec("focus_number", "Go to &number field", "Ctrl+L",
                "Put the cursor in the number field"),
     ActionSpec("calls_tab", "Show &calls", "Ctrl+1", "Show the list of current calls"),
@@ -119,6 +119,10 @@ class ShortcutsDialog(QDialog):
             self.table.setItem(row, 0, QTableWidgetItem(keys))
             self.table.setItem(row, 1, QTableWidgetItem(text))
         self.table.verticalHeader().hide()
+        # Long descriptions wrap onto a second line instead of ending in "…".
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -129,4 +133,4 @@ class ShortcutsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
-        self.resize(620, 520)
+        self.resize(700, 560)

@@ -22,6 +22,7 @@ from softphone.gui.first_run import FirstRunWizard
 from softphone.gui.incoming import IncomingCallManager
 from softphone.gui.main_window import MainWindow
 from softphone.gui.settings_dialog import SettingsDialog
+from softphone.gui.shortcuts import ShortcutsDialog
 from softphone.gui.status import add_audio_notice
 from softphone.settings import Settings
 from tests.gui.harness import FakeClock, PhoneHarness
@@ -94,8 +95,18 @@ def main(out: Path) -> None:
              'instead.']))
         settle(app)
         save(window, out, "main-failed-warning")
+        phone.register("registering", "no answer yet", 0)
+        window.redial_last()  # nothing dialled yet: said under the number field
+        settle(app)
+        save(window, out, "main-registering-no-answer")
+        window.show_dial_error("")
         phone.register()
         phone.emit(DEVICES)
+        shortcuts = ShortcutsDialog(window)
+        shortcuts.show()
+        settle(app)
+        save(shortcuts, out, "shortcuts")
+        shortcuts.close()
 
         phone.ring("c1", "Αλέξανδρος Παπαδόπουλος", "+30 210 555 0199")
         settle(app)
