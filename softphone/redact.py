@@ -26,6 +26,7 @@ Imports no Qt.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,6 +109,11 @@ class Redactor:
         return cls(tuple(sorted(kept_secrets, key=len, reverse=True)),
                    tuple(sorted(kept_words, key=len, reverse=True)))
 
+    @functools.cached_property
+    def known_words(self) -> KnownWords:
+        """The words' matcher, made once (any thread; a second one may be made twice)."""
+        return KnownWords(self.words)
+
     def __call__(self, text: str) -> str:
         return redact(text, self)
 
@@ -132,10 +138,89 @@ def _word_part(word: str) -> str:
     return f"{start}{escaped}{end}"
 
 
-def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not words:
-        return None
-    return re.compile("|".join(_word_part(word) for word in words), re.IGNORECASE)
+_WORD_TOKEN = re.compile(r"\w+")
+#: Digits in groups with at most three separators between groups: where a known number
+#: written with separators may be.
+_DIGIT_GROUPS = re.compile(r"\d+(?:" + _DIGIT_GAP.replace("{0,3}", "{1,3}") + r"\d+)*")
+
+
+class KnownWords:
+    """Finds known customer words in text in time linear in the text's length.
+
+    One pattern with thousands of alternatives is tried at every character: a support
+    bundle of a busy agent's logs took hours. Instead, each word is looked up by its
+    first run of letters and digits and only those words' own patterns are tried there;
+    long numbers are looked up by the digits of each run of digit groups. Any thread.
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        self._by_first_token: dict[str, list[re.Pattern[str]]] = {}
+        self._numbers: set[str] = set()
+        self._longest_number = 0
+        others: list[str] = []
+        for word in words:
+            if word.isdigit() and len(word) >= MIN_SPACED_DIGITS:
+                self._numbers.add(word)
+                self._longest_number = max(self._longest_number, len(word))
+                continue
+            first = _WORD_TOKEN.search(word)
+            if first is None or first.start() > 0:
+                others.append(word)  # starts with a sign or holds no letter at all: rare
+                continue
+            pattern = re.compile(_word_part(word), re.IGNORECASE)
+            self._by_first_token.setdefault(first.group().lower(), []).append(pattern)
+        self._others = (re.compile("|".join(_word_part(w) for w in others), re.IGNORECASE)
+                        if others else None)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where known words are, left to right, without overlaps (the longest wins)."""
+        found: list[tuple[int, int]] = []
+        for token in _WORD_TOKEN.finditer(text):
+            for pattern in self._by_first_token.get(token.group().lower(), ()):
+                match = pattern.match(text, token.start())
+                if match:
+                    found.append(match.span())
+        if self._numbers:
+            for run in _DIGIT_GROUPS.finditer(text):
+                found += self._number_spans(run)
+        if self._others is not None:
+            found += [match.span() for match in self._others.finditer(text)]
+        return _without_overlaps(found)
+
+    def _number_spans(self, run: re.Match[str]) -> list[tuple[int, int]]:
+        """Known numbers in a run of digit groups: from a group's start to a group's end."""
+        groups = [(m.start(), m.end(), m.group()) for m in re.finditer(r"\d+", run.group())]
+        spans = []
+        for first, (start, _end, digits) in enumerate(groups):
+            joined = digits
+            for last in range(first, len(groups)):
+                if last > first:
+                    joined += groups[last][2]
+                if len(joined) > self._longest_number:
+                    break
+                if joined in self._numbers:
+                    spans.append((run.start() + start, run.start() + groups[last][1]))
+        return spans
+
+    def sub(self, replacement: str, text: str) -> str:
+        spans = self.spans(text)
+        if not spans:
+            return text
+        parts, position = [], 0
+        for start, end in spans:
+            parts += [text[position:start], replacement]
+            position = end
+        parts.append(text[position:])
+        return "".join(parts)
+
+
+def _without_overlaps(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    kept: list[tuple[int, int]] = []
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if kept and start < kept[-1][1]:
+            continue
+        kept.append((start, end))
+    return kept
 
 
 def _name_start(text: str, low: int, high: int) -> int:
@@ -182,9 +267,7 @@ def redact(text: str, redactor: Redactor | None = None) -> str:
     redactor = redactor or Redactor()
     for secret in redactor.secrets:
         text = text.replace(secret, SECRET)
-    pattern = _word_pattern(redactor.words)
-    if pattern is not None:
-        text = pattern.sub(CUSTOMER, text)
+    text = redactor.known_words.sub(CUSTOMER, text)
     text = _HEADER.sub(lambda m: f"{m.group(1)} {REMOVED}", text)
     text = _DISPLAY_NAME.sub(lambda m: f'"{NAME}"{m.group(1)}', text)
     text = _unquoted_names(text)
@@ -199,8 +282,7 @@ def redact_secrets(text: str, redactor: Redactor) -> str:
     """Only the known secrets and customer words (for the configuration and report)."""
     for secret in redactor.secrets:
         text = text.replace(secret, SECRET)
-    pattern = _word_pattern(redactor.words)
-    return pattern.sub(CUSTOMER, text) if pattern is not None else text
+    return redactor.known_words.sub(CUSTOMER, text)
 
 
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|credential|private|apikey|api_key"

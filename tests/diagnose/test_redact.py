@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+import string
 import time
 
-from softphone.redact import Redactor, redact, redact_url, secret_like
+from softphone import redact as redact_module
+from softphone.redact import CUSTOMER, KnownWords, Redactor, redact, redact_url, secret_like
 
 TRACE = """\
 2026-05-01 10:00:00,123 DEBUG MainThread pjsip: RX 812 bytes Request msg INVITE/cseq=1 \
@@ -158,3 +162,40 @@ def test_a_100_kb_line_takes_milliseconds_whatever_it_holds() -> None:
         spent = time.process_time() - started
         assert spent < 2.0, f"{name}: {spent:.2f} s"
         assert "Zoë" not in out and "40720000007" not in out, name
+
+
+def test_known_words_finds_what_one_pattern_of_all_of_them_would() -> None:
+    """The word index finds the same customer words as one alternation of their patterns."""
+    rng = random.Random(7)
+    names = ["Ann Lee", "Lotus Foods Ltd.", "O'Brien", "ann@lotus.example", "Zoë Ångström",
+             "0720 000 007", "+40 720 000 007", "4930123456", "Bo-Ko", "(Acme)", "12345"]
+    words = Redactor.build([], names).words
+    every = re.compile("|".join(redact_module._word_part(w) for w in words), re.IGNORECASE)
+    pieces = [*names, "annlee", "ann  lee", "ANN LEE", "0720-000-007", "(0720) 000 007",
+              "720000007", "x", " ", ", ", "\n", ":", "OBrien", "lotus foods ltd", "123456",
+              "%2B40720000007", "sip:", "<", ">", "Ann", "Lee"]
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        expected = every.sub(CUSTOMER, text)
+        assert KnownWords(words).sub(CUSTOMER, text) == expected, repr(text)
+
+
+def test_thousands_of_known_words_over_megabytes_of_log_stay_fast() -> None:
+    """A busy agent's history (4,000 names and numbers) over 1.8 MB of log: one pattern
+    with every word took 145 s of CPU; the word index takes well under one."""
+    rng = random.Random(3)
+
+    def name() -> str:
+        return "".join(rng.choice(string.ascii_lowercase)
+                       for _ in range(rng.randint(4, 9))).capitalize()
+
+    words = ([f"{name()} {name()}" for _ in range(2000)]
+             + [f"07{rng.randint(10**7, 10**8 - 1)}" for _ in range(2000)])
+    redactor = Redactor.build([], words)
+    log = "2026-11-24 10:00:00 INFO softphone.engine: call in-1 confirmed (200)\n" * 25_000
+    log += f"lookup of {words[17]} at {words[2017][:4]} {words[2017][4:]}\n"
+    started = time.process_time()
+    out = redactor(log)
+    spent = time.process_time() - started
+    assert spent < 20.0, f"{spent:.1f} s"
+    assert out.endswith("lookup of <customer> at <customer>\n")
