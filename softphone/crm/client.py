@@ -42,6 +42,7 @@ from softphone.crm.schema import (
     OrderList,
     PriceLists,
     ProductCatalogue,
+    UsualForType,
 )
 from softphone.errors import EnvironmentalError, UserFacingError
 
@@ -49,6 +50,7 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY = 8 * 1024 * 1024
 MAX_CATALOGUE_BODY = 128 * 1024 * 1024  # up to 200,000 products
+MAX_USUAL_BODY = 256 * 1024  # five types of 50 SKUs of 64 characters fit many times over
 _CHUNK = 64 * 1024
 # How much of a bad answer an error keeps, for the log.
 HEAD_BYTES = 64
@@ -227,6 +229,11 @@ class CrmClient:
     def price_lists(self, etag: str | None) -> tuple[PriceLists | None, str | None]:
         """The price lists and their ETag; None when unchanged since ``etag`` (304)."""
         return self._get_tagged(PriceLists, "/price-lists", etag, MAX_BODY)
+
+    def usual_for_type(self, etag: str | None) -> tuple[UsualForType | None, str | None]:
+        """The SKUs usual for each customer type and their ETag; None when unchanged since
+        ``etag`` (304). A CRM older than this endpoint answers 404: ``CrmRejected``."""
+        return self._get_tagged(UsualForType, "/products/usual-for-type", etag, MAX_USUAL_BODY)
 
     def create_order(self, key: str, order: OrderCreate) -> Order:
         return self._post(Order, "/orders", key, order)

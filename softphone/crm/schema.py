@@ -16,6 +16,8 @@ GET      /customers/{id}/calls?limit=N        ``CallLogList``: newest first, N <
 GET      /changes?cursor=C&limit=N            ``ChangePage``: customers changed after C
 GET      /products                            ``ProductCatalogue``; ETag, If-None-Match
 GET      /price-lists                         ``PriceLists``; ETag, If-None-Match
+GET      /products/usual-for-type             ``UsualForType``: per customer type, the SKUs
+                                              most ordered lately; ETag, If-None-Match
 POST     /orders                              ``OrderCreate`` -> 201 ``Order``
 POST     /call-logs                           ``CallLogCreate`` -> 201 ``CallLog``
 POST     /customers/leads                     ``CustomerLead`` -> 201 ``Customer`` (type new,
@@ -57,6 +59,7 @@ API_PREFIX = "/api/v1"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_PAGE_SIZE = 1000
 MAX_RECENT = 50
+MAX_USUAL_PER_TYPE = 50
 
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=4000)]
@@ -200,6 +203,15 @@ class PriceLists(WireModel):
     column_for_type: dict[CustomerType, Identifier]
     discount_rules: Annotated[list[DiscountRule], Field(max_length=1000)] = []
     tax_percent: Percent = Decimal(0)
+
+
+class UsualForType(WireModel):
+    """Per customer type, the SKUs its customers ordered most over the last
+    ``window_days`` days, most ordered first (domain step 5: what to remind them of)."""
+
+    window_days: Annotated[int, Field(ge=1, le=3660)]
+    skus: dict[CustomerType,
+               Annotated[list[Sku], Field(max_length=MAX_USUAL_PER_TYPE)]]
 
 
 class OrderLineIn(WireModel):

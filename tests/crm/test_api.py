@@ -57,7 +57,8 @@ def test_health_and_openapi_need_no_token(crm: CrmServer) -> None:
     assert document["info"] == {"title": "Softphone CRM connector API", "version": "1"}
     for path in ("/customers/lookup", "/customers/{customer_id}",
                  "/customers/{customer_id}/orders", "/customers/{customer_id}/calls",
-                 "/changes", "/products", "/price-lists", "/orders", "/call-logs", "/health"):
+                 "/changes", "/products", "/price-lists", "/products/usual-for-type",
+                 "/orders", "/call-logs", "/health"):
         assert f"/api/v1{path}" in document["paths"], path
     create = document["paths"]["/api/v1/orders"]["post"]
     body_schema = create["requestBody"]["content"]["application/json"]["schema"]

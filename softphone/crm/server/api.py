@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softphone.crm import schema
-from softphone.crm.server import idempotency, records, store
+from softphone.crm.server import idempotency, records, store, usual
 from softphone.crm.server.database import Database
 from softphone.crm.server.errors import ApiError, invalid
 from softphone.numbers import to_e164
@@ -176,6 +176,19 @@ def price_lists(db: DatabaseDep, if_none_match: IfNoneMatch = None) -> Response:
         return _tagged(store.price_lists(session), etag)
 
 
+@api.get("/products/usual-for-type", response_model=schema.UsualForType,
+         responses={304: {"description": "Not modified"}})
+def usual_for_type(request: Request, db: DatabaseDep, if_none_match: IfNoneMatch = None
+                   ) -> Response:
+    """Per customer type, the SKUs most ordered by its customers lately (see ``usual``)."""
+    answers: usual.UsualAnswers = request.app.state.usual
+    answer = answers.current(db)
+    if _matches(if_none_match, answer.etag):
+        return Response(status_code=304, headers={"ETag": answer.etag})
+    return Response(answer.body, media_type="application/json",
+                    headers={"ETag": answer.etag, "Cache-Control": "no-cache"})
+
+
 def _created(outcome: idempotency.Outcome) -> Response:
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else {}
     return Response(outcome.body, status_code=outcome.status, media_type="application/json",
@@ -278,6 +291,7 @@ def create_app(db_url: str) -> FastAPI:
     database.upgrade()
     app = FastAPI(title=TITLE, version=str(schema.API_VERSION))
     app.state.database = database
+    app.state.usual = usual.UsualAnswers()
     app.include_router(public)
     app.include_router(api)
     _install_error_handlers(app)

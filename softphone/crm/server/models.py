@@ -138,7 +138,8 @@ class OrderRow(Base):
     """An order; its public number is ``SO-`` and the zero-padded id."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_created", "customer_id", "created_at"),)
+    __table_args__ = (Index("ix_orders_customer_created", "customer_id", "created_at"),
+                      Index("ix_orders_created_at", "created_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
     status: Mapped[str] = mapped_column(String(16))
@@ -166,6 +167,8 @@ class OrderRow(Base):
 
 class OrderLineRow(Base):
     __tablename__ = "order_lines"
+    # The SKUs of an order read from the index alone (the usual products per type).
+    __table_args__ = (Index("ix_order_lines_order_sku", "order_id", "sku"),)
     order_id: Mapped[int] = mapped_column(
         ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
