@@ -72,6 +72,15 @@ class PriceListsRow(CacheBase):
     data: Mapped[str] = mapped_column(Text)
 
 
+class UsualForTypeRow(CacheBase):
+    """The SKUs usual for each customer type, as the CRM last sent them."""
+
+    __tablename__ = "usual_for_type"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    data: Mapped[str] = mapped_column(Text)  # a UsualForType document
+
+
 class SyncStateRow(CacheBase):
     """One row (id 1): where the change feed stands and what the last downloads were."""
 
@@ -87,6 +96,7 @@ class SyncStateRow(CacheBase):
     last_success: Mapped[float | None] = mapped_column(Float, nullable=True)
     products_etag: Mapped[str | None] = mapped_column(String(256), nullable=True)
     price_lists_etag: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    usual_for_type_etag: Mapped[str | None] = mapped_column(String(256), nullable=True)
 
 
 class OutboxRow(CacheBase):

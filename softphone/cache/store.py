@@ -37,6 +37,7 @@ from softphone.cache.models import (
     PriceListsRow,
     ProductRow,
     SyncStateRow,
+    UsualForTypeRow,
 )
 from softphone.crm.schema import (
     CallLog,
@@ -46,6 +47,7 @@ from softphone.crm.schema import (
     Order,
     PriceLists,
     Product,
+    UsualForType,
 )
 from softphone.storage.database import DatabaseWorker
 
@@ -69,6 +71,7 @@ class FeedPosition:
     last_success: float | None
     products_etag: str | None
     price_lists_etag: str | None
+    usual_for_type_etag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,7 +338,7 @@ class CacheStore:
             row = _state_row(session)
             return FeedPosition(row.cursor, row.walk_cursor, row.walk_started_at,
                                 row.last_full_walk, row.last_success, row.products_etag,
-                                row.price_lists_etag)
+                                row.price_lists_etag, row.usual_for_type_etag)
 
         return self._worker.submit(work)
 
@@ -420,6 +423,27 @@ class CacheStore:
         def work(session: Session) -> None:
             session.merge(PriceListsRow(id=1, data=data))
             _state_row(session).price_lists_etag = etag
+
+        return self._worker.submit(work)
+
+    def store_usual_for_type(self, usual: UsualForType | None,
+                             etag: str | None) -> Future[bool]:
+        """Replace the SKUs usual for each customer type; None: the CRM knows none.
+        Whether the cache changed (forgetting what was never known changes nothing)."""
+        data = None if usual is None else usual.model_dump_json()
+
+        def work(session: Session) -> bool:
+            state = _state_row(session)
+            if data is None:
+                known = session.get(UsualForTypeRow, 1)
+                if known is not None:
+                    session.delete(known)
+                changed = known is not None or state.usual_for_type_etag is not None
+            else:
+                session.merge(UsualForTypeRow(id=1, data=data))
+                changed = True
+            state.usual_for_type_etag = etag
+            return changed
 
         return self._worker.submit(work)
 
@@ -521,6 +545,16 @@ class CacheStore:
         def work(session: Session) -> PriceLists | None:
             row = session.get(PriceListsRow, 1)
             return None if row is None else PriceLists.model_validate_json(row.data)
+
+        return self._worker.submit(work)
+
+    def usual_for_type(self) -> Future[dict[CustomerType, list[str]]]:
+        """The SKUs usual for each customer type, most usual first; empty when none known."""
+        def work(session: Session) -> dict[CustomerType, list[str]]:
+            row = session.get(UsualForTypeRow, 1)
+            if row is None:
+                return {}
+            return dict(UsualForType.model_validate_json(row.data).skus)
 
         return self._worker.submit(work)
 

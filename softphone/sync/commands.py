@@ -50,10 +50,11 @@ def _sync_once(service: SyncService, as_json: bool) -> int:
 def _describe(summary: SyncSummary) -> str:
     products = "unchanged" if summary.products is None else str(summary.products)
     prices = "updated" if summary.price_lists_updated else "unchanged"
+    usual = "updated" if summary.usual_for_type_updated else "unchanged"
     return "\n".join([
         f"Customers: {summary.customers_changed} changed, {summary.customers_deleted} deleted, "
         f"{summary.customers_purged} purged{' (full download)' if summary.full_walk else ''}",
-        f"Products: {products}; price lists {prices}",
+        f"Products: {products}; price lists {prices}; usual per customer type {usual}",
         f"Outbox: {summary.outbox_sent} sent, {summary.outbox_failed} need attention, "
         f"{summary.outbox_pruned} sent long ago removed",
         f"Cursor: {summary.cursor}",

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from softphone.cache.store import CacheStore, OutboxItem, parse_regions
+from softphone.cache.store import CacheStore, FeedPosition, OutboxItem, parse_regions
 from softphone.crm.client import (
     CrmBadResponse,
     CrmClient,
@@ -56,6 +56,7 @@ class SyncSummary:
     full_walk: bool = False
     products: int | None = None  # None: unchanged since the last download
     price_lists_updated: bool = False
+    usual_for_type_updated: bool = False
     outbox_sent: int = 0
     outbox_failed: int = 0
     outbox_pruned: int = 0
@@ -231,7 +232,8 @@ class SyncRunner:
             self._progress(f"Downloading customers: {summary.customers_changed:,} so far")
 
     def refresh_catalogue(self, summary: SyncSummary) -> None:
-        """Products and price lists, downloaded only when their ETag changed."""
+        """Products, price lists and the SKUs usual for each customer type, each downloaded
+        only when its ETag changed."""
         position = self.cache.position().result()
         catalogue, etag = self.client.products(position.products_etag)
         if catalogue is not None:
@@ -240,3 +242,20 @@ class SyncRunner:
         if price_lists is not None:
             self.cache.store_price_lists(price_lists, etag).result()
             summary.price_lists_updated = True
+        self._refresh_usual_for_type(summary, position)
+
+    def _refresh_usual_for_type(self, summary: SyncSummary, position: FeedPosition) -> None:
+        """Sync thread: the SKUs usual for each customer type. A CRM older than that
+        endpoint answers 404: then none are known, and the pass goes on."""
+        try:
+            usual, etag = self.client.usual_for_type(position.usual_for_type_etag)
+        except CrmRejected as exc:
+            if exc.status != 404:
+                raise
+            log.debug("The CRM offers no products usual per customer type (404)")
+            forgotten = self.cache.store_usual_for_type(None, None).result()
+            summary.usual_for_type_updated = forgotten
+            return
+        if usual is not None:  # None: unchanged since the last download
+            self.cache.store_usual_for_type(usual, etag).result()
+            summary.usual_for_type_updated = True

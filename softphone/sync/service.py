@@ -63,7 +63,8 @@ class SyncState:
     outbox_needs_attention: int = 0
     customers_cached: int = 0
     cache_disposable: bool = False
-    # When products or price lists last changed in the cache (None: not in this run).
+    # When products, price lists or the products usual per customer type last changed in
+    # the cache (None: not in this run).
     catalogue_updated: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -366,7 +367,8 @@ class SyncService:
             self._refresh_counts()
         backoff.reset()
         now = datetime.now(UTC)
-        catalogue_changed = summary.products is not None or summary.price_lists_updated
+        catalogue_changed = (summary.products is not None or summary.price_lists_updated
+                             or summary.usual_for_type_updated)
         self._update(connection=ONLINE, message="Up to date", last_success=now,
                      **({"catalogue_updated": now} if catalogue_changed else {}))
         return interval
