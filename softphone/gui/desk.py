@@ -6,8 +6,9 @@
 - The agent's wrap-up opens the wrap-up page; "Done" queues the call log.
 - Orders and new-customer leads go to the outbox; "Transfer to manager" transfers the
   current call.
-- The catalogue and price lists are read from the cache at start and after each sync,
-  and the catalogue's search index is built off the GUI thread.
+- The catalogue, price lists and the products usual for each customer type are read from
+  the cache at start and after each sync that changed them, and the catalogue's search
+  index is built off the GUI thread.
 
 Everything here runs on the GUI thread unless a method says otherwise.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 
@@ -28,7 +29,13 @@ from softphone import protocol
 from softphone.agent import Agent, AgentState, AgentStatus
 from softphone.cache.store import OutboxItem
 from softphone.context import AppContext
-from softphone.crm.schema import CallLogCreate, CustomerLead, OrderCreate, PriceLists
+from softphone.crm.schema import (
+    CallLogCreate,
+    CustomerLead,
+    CustomerType,
+    OrderCreate,
+    PriceLists,
+)
 from softphone.gui.actions import CallActions
 from softphone.gui.bridge import PhoneBridge
 from softphone.gui.workspace import Workspace
@@ -50,7 +57,8 @@ class CustomerDesk(QObject):
     """Owns the workspace and connects it; see the module docstring."""
 
     _lookup_arrived = Signal(object)  # ScreenPopResult, from a screen-pop thread
-    _catalogue_ready = Signal(object, object)  # Catalogue, PriceLists, from the cache
+    # Catalogue, PriceLists, {CustomerType: [SKU]}, from the cache's worker thread.
+    _catalogue_ready = Signal(object, object, object)
     _problem = Signal(str)  # a screen-pop URL or command failed
 
     def __init__(self, context: AppContext, bridge: PhoneBridge, actions: CallActions,
@@ -102,10 +110,12 @@ class CustomerDesk(QObject):
             self.load_catalogue()
 
     def load_catalogue(self) -> None:
-        products = self.sync.cache.products()
-        price_lists = self.sync.cache.price_lists()
+        cache = self.sync.cache
+        products = cache.products()
+        price_lists = cache.price_lists()
+        usual = cache.usual_for_type()  # the worker runs them in order: this one is last
 
-        def build(_done: Future[PriceLists | None]) -> None:
+        def build(_done: Future[dict[CustomerType, list[str]]]) -> None:
             """The cache's worker thread: build the search index there, not on the GUI."""
             try:
                 catalogue = Catalogue(products.result())
@@ -113,15 +123,16 @@ class CustomerDesk(QObject):
             except Exception:
                 log.exception("Could not read the catalogue from the cache")
                 return
-            self._catalogue_ready.emit(catalogue, lists)
+            self._catalogue_ready.emit(catalogue, lists, _usual_or_none(usual))
 
-        price_lists.add_done_callback(build)
+        usual.add_done_callback(build)
 
-    def _use_catalogue(self, catalogue: Catalogue, price_lists: PriceLists) -> None:
+    def _use_catalogue(self, catalogue: Catalogue, price_lists: PriceLists,
+                       usual_for_type: Mapping[CustomerType, Sequence[str]]) -> None:
         """GUI thread: the new catalogue for orders. Its tens of thousands of objects live
         until the next one: kept out of the collector's full passes, which would
         otherwise pause the GUI for 100 ms or more while a card is due on screen."""
-        self.workspace.set_catalogue(catalogue, price_lists)
+        self.workspace.set_catalogue(catalogue, price_lists, usual_for_type)
         gc.freeze()
 
     # ------------------------------------------------------------------ calls
@@ -205,3 +216,14 @@ class CustomerDesk(QObject):
             log.error("Could not save a record for the CRM", exc_info=exc)
             self._problem.emit(tr("A record could not be saved for the CRM: {error}")
                                .format(error=exc))
+
+
+def _usual_or_none(usual: Future[dict[CustomerType, list[str]]]
+                   ) -> dict[CustomerType, list[str]]:
+    """The cache's worker thread: the products usual per customer type, or none when they
+    cannot be read (orders are taken without them)."""
+    try:
+        return usual.result()
+    except Exception:
+        log.exception("Could not read the products usual per customer type from the cache")
+        return {}

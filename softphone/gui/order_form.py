@@ -547,6 +547,13 @@ class OrderForm(QWidget):
                             kind.value)
         self.focus_search()
 
+    def set_usual_for_type(self, skus: Sequence[str]) -> None:
+        """The SKUs usual for the customer's type changed (a sync brought new ones): the
+        suggestions show them at once."""
+        self.usual_for_type = list(skus)
+        if self.draft is not None and self.customer is not None:
+            self._show_suggestions()
+
     def restore_saved(self) -> None:
         """Continue the draft offered in the restore bar (Ctrl+Shift+R)."""
         saved = self.saved_draft

@@ -128,10 +128,15 @@ class Workspace(QWidget):
     def set_catalogue(self, catalogue: Catalogue, price_lists: PriceLists,
                       usual_for_type: Mapping[CustomerType, Sequence[str]] | None = None
                       ) -> None:
-        """The products and price lists orders are taken from (from the cache)."""
+        """The products and price lists orders are taken from, and the SKUs usual for each
+        customer type (from the cache). An order being taken keeps its catalogue, but
+        its suggestions take the new usual products at once."""
         self.catalogue = catalogue
         self.price_lists = price_lists
         self.usual_for_type = usual_for_type or {}
+        form = self.order_form
+        if form.customer is not None and form.draft is not None:
+            form.set_usual_for_type(self.usual_for_type.get(form.customer.type, ()))
 
     # ---------------------------------------------------------------- the caller
 

@@ -33,6 +33,14 @@ SPECIAL = "special"
 NEW = "new"
 USUAL = "you usually order this"
 ORDERED_ONCE = "you ordered this before"
+# "usual for ...": who the customers of each type are, as the agent says it.
+USUAL_FOR_TYPE = {
+    schema.CustomerType.KEY: "usual for key accounts",
+    schema.CustomerType.REGIONAL: "usual for regional customers",
+    schema.CustomerType.RETAIL: "usual for retail customers",
+    schema.CustomerType.MARKETER: "usual for marketers",
+    schema.CustomerType.NEW: "usual for new customers",
+}
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,7 @@ def _pick(groups: list[list[str]], limit: int) -> list[str]:
     return [sku for group, picked in zip(groups, taken, strict=True)
             for sku in group if sku in picked]
 
+
 def _reasons(product: schema.Product, usual: Mapping[str, int], customer: schema.Customer,
              usual_for_type: Sequence[str]) -> tuple[str, ...]:
     reasons = []
@@ -129,5 +138,5 @@ def _reasons(product: schema.Product, usual: Mapping[str, int], customer: schema
     if product.sku in usual:
         reasons.append(USUAL if usual[product.sku] > 1 else ORDERED_ONCE)
     if product.sku in usual_for_type:
-        reasons.append(f"usual for {customer.type.value} customers")
+        reasons.append(USUAL_FOR_TYPE[customer.type])
     return tuple(reasons)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.crm.schema import CallLogCreate, CustomerLead
+from softphone.context import AppContext
+from softphone.crm.schema import CallLogCreate, CustomerLead, CustomerType
+from softphone.gui.application import PasswordPrompter, SoftphoneGui
 from softphone.gui.workspace import (
     CUSTOMER_TAB,
     NEW_CUSTOMER_PAGE,
@@ -20,6 +25,7 @@ from softphone.gui.workspace import (
 )
 from softphone.orders.catalogue import Catalogue
 from softphone.orders.drafts import InMemoryDraftStore
+from softphone.paths import Profile
 from softphone.screenpop import ScreenPopResult
 from softphone.storage.history import HistoryEntry
 from tests.gui.harness import FakeClock
@@ -33,6 +39,8 @@ from tests.gui.screens_customer import (
     products,
     retail,
 )
+from tests.peers.crm_server import CrmServer, serving_the_app
+from tests.sync import helpers
 
 
 def result(matches: list[Any], **overrides: Any) -> ScreenPopResult:
@@ -183,3 +191,77 @@ def test_wrapup_for_the_caller(qtbot: QtBot, workspace: Workspace,
     assert isinstance(log, CallLogCreate)
     assert log.customer_id == "C-1001" and log.disposition == "Order taken"
     assert not workspace.tabs.isTabEnabled(WRAPUP_TAB)
+
+
+# ------------------------------------------------------------------ the whole desk
+RETAIL_REASON = "usual for retail customers"
+
+
+@pytest.fixture
+def usual_crm(tmp_path: Path) -> Iterator[CrmServer]:
+    """A CRM whose other retail customers (c8, c9) order SKU-5, and c8 SKU-6 too; the
+    caller (c7) has never ordered."""
+    with serving_the_app(tmp_path / "crm", {
+        "price_lists": helpers.PRICE_LISTS,
+        "customers": [helpers.customer(7, name="Ioana Popescu"), helpers.customer(8),
+                      helpers.customer(9)],
+        "products": [helpers.product(n) for n in range(1, 8)],
+    }) as server:
+        for who, sku in (("c8", "SKU-5"), ("c9", "SKU-5"), ("c8", "SKU-6")):
+            place_order(server, who, sku)
+        yield server
+
+
+def place_order(crm: CrmServer, customer_id: str, sku: str) -> None:
+    """An order taken by another desk, straight into the CRM."""
+    with crm.client() as http:
+        response = http.post("/orders", json=helpers.order(customer_id, sku).model_dump(
+            mode="json"), headers={"Idempotency-Key": f"{customer_id}-{sku}"})
+    assert response.status_code == 201, response.text
+
+
+@pytest.fixture
+def desk_app(qtbot: QtBot, tmp_path: Path, usual_crm: CrmServer) -> Iterator[SoftphoneGui]:
+    """The real app on a profile of its own, syncing with ``usual_crm``; no phone engine."""
+    context = AppContext.create(Profile.from_dir(tmp_path / "profile"))
+    for name, value in (("crm.url", usual_crm.url), ("crm.timeout_seconds", 2),
+                        ("sync.interval_seconds", 3600), ("calls.default_region", "RO")):
+        context.settings.set(name, value)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    running = SoftphoneGui(app, context, PasswordPrompter())
+    try:
+        assert context.sync is not None and running.desk is not None
+        context.sync.start()
+        running.desk.start()
+        running.window.show()
+        yield running
+    finally:
+        running.shutdown()
+
+
+def offered_for_the_type(workspace: Workspace) -> list[str]:
+    return [s.sku for s in workspace.order_form.suggestions if RETAIL_REASON in s.reasons]
+
+
+def test_a_retail_caller_is_offered_what_retail_customers_usually_order(
+        qtbot: QtBot, desk_app: SoftphoneGui, usual_crm: CrmServer) -> None:
+    sync, desk, screenpop = desk_app.context.sync, desk_app.desk, desk_app.context.screenpop
+    assert sync is not None and desk is not None and screenpop is not None
+    workspace = desk.workspace
+    qtbot.waitUntil(lambda: workspace.usual_for_type.get(CustomerType.RETAIL)
+                    == ["SKU-5", "SKU-6"], timeout=30_000)
+
+    screenpop.on_incoming("call-1", "sip:0720000007@pbx", "Ioana")
+    qtbot.waitUntil(lambda: workspace.customer is not None, timeout=10_000)
+    assert workspace.customer is not None and workspace.customer.id == "c7"
+    assert workspace.open_order_form()
+    assert offered_for_the_type(workspace) == ["SKU-5", "SKU-6"]
+    list_widget = workspace.order_form.suggestion_list
+    texts = [list_widget.item(i).text() for i in range(list_widget.count())]
+    assert any("Product 5" in text and text.endswith(f"— {RETAIL_REASON}") for text in texts)
+
+    place_order(usual_crm, "c9", "SKU-7")  # the sync brings a new list: the form shows it
+    sync.sync_now()
+    qtbot.waitUntil(lambda: offered_for_the_type(workspace) == ["SKU-5", "SKU-6", "SKU-7"],
+                    timeout=30_000)

@@ -133,6 +133,29 @@ def test_product_without_price_is_refused_with_the_reason(qtbot: QtBot,
     assert "No price list is set for retail customers" in form.search_error.text()
 
 
+def suggestion_texts(form: OrderForm) -> list[str]:
+    return [form.suggestion_list.item(i).text() for i in range(form.suggestion_list.count())]
+
+
+@pytest.mark.parametrize(("who", "reason"), [
+    (retail, "usual for retail customers"),
+    (lambda: customer(type=CustomerType.MARKETER, overdue_debt=Decimal(0)),
+     "usual for marketers"),
+], ids=["retail", "marketer"])
+def test_products_usual_for_the_customers_type_are_offered_with_the_reason(
+        form: OrderForm, who: object, reason: str) -> None:
+    form.open(who(), Catalogue(products()), price_lists(),  # type: ignore[operator]
+              usual_for_type=["ZAC-1", "NO-SUCH", "FETA-1"], call_id="c1", agent="1001")
+    by_sku = {s.sku: s.reason for s in form.suggestions}
+    assert by_sku["ZAC-1"] == by_sku["FETA-1"] == reason
+    assert "NO-SUCH" not in by_sku  # not in the catalogue: never offered
+    assert any(text.startswith("\u2068Zacuscă de casă 300 g\u2069 · ") and
+               text.endswith(f" — {reason}") for text in suggestion_texts(form))
+
+    form.set_usual_for_type(["FETA-1"])  # a sync brought new ones
+    assert [s.sku for s in form.suggestions if reason in s.reasons] == ["FETA-1"]
+
+
 def test_suggestions_add_mark_and_the_offer_prompt(qtbot: QtBot, form: OrderForm,
                                                    store: InMemoryDraftStore) -> None:
     open_for(form)
