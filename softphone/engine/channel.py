@@ -7,6 +7,7 @@ event as one flushed line, so the main (pjsua) thread never blocks on a slow rea
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -45,12 +46,27 @@ class BadLine:
 Incoming = Command | EndOfInput | BadLine
 
 
+#: Command fields that say whom the agent calls or what is typed on the keypad (a card
+#: number, a PIN): customer data, never logged. ``describe`` leaves them out.
+PRIVATE_FIELDS = frozenset({"target", "digits"})
+
+
 def describe(command: Command) -> str:
-    """A command for the log, never with the Register password."""
+    """A command for the log: never the Register password, a dialled number or address,
+    a transfer target or DTMF digits (``Dial(call_id='out-1')``). Any thread."""
     if isinstance(command, Register):
         acc = command.account
         return f"Register(uri={acc.uri!r}, registrar={acc.registrar!r}, transport={acc.transport})"
-    return repr(command)
+    shown = ", ".join(f"{field.name}={getattr(command, field.name)!r}"
+                      for field in dataclasses.fields(command)
+                      if field.name not in PRIVATE_FIELDS)
+    return f"{type(command).__name__}({shown})"
+
+
+def error_for_log(error: str) -> str:
+    """A bad line's error without the value it may quote (``Dial.target: 123 does not
+    match ...`` gives ``Dial.target``): a wrongly typed field may hold a number."""
+    return error.split(": ", 1)[0]
 
 
 class CommandReader:

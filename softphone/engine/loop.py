@@ -22,7 +22,14 @@ from typing import Any
 import pjsua2 as pj
 
 from softphone import __version__
-from softphone.engine.channel import BadLine, CommandReader, EndOfInput, EventWriter, describe
+from softphone.engine.channel import (
+    BadLine,
+    CommandReader,
+    EndOfInput,
+    EventWriter,
+    describe,
+    error_for_log,
+)
 from softphone.engine.hotplug import DeviceWatcher
 from softphone.engine.netwatch import NetWatcher
 from softphone.engine.phone import Phone
@@ -178,8 +185,9 @@ class EngineLoop:
             log.info("stdin closed: stopping")
             self._stopping = True
         elif isinstance(item, BadLine):
-            log.error("bad command: %s", item.error)
-            self.writer.emit(EngineError("bug", f"Bad command: {item.error}"))
+            error = error_for_log(item.error)
+            log.error("bad command: %s", error)
+            self.writer.emit(EngineError("bug", f"Bad command: {error}"))
         elif isinstance(item, AddressChanged):
             self.phone.network_changed()
         elif isinstance(item, SoundDevicesChanged):

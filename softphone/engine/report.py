@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from softphone.protocol import EngineError, Event
+from softphone.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ EventSink = Callable[[Event], None]
 
 
 def _drop(event: Event) -> None:
-    log.debug("event dropped before the sink was set: %r", event)
+    # The event's type and call, never the event: it may name the caller.
+    log.debug("event dropped before the sink was set: %s of call %s",
+              type(event).__name__, getattr(event, "call_id", "-"))
 
 
 _sink: list[EventSink] = [_drop]
@@ -36,10 +39,16 @@ def set_sink(sink: EventSink) -> None:
 
 
 def report_bug(where: str, exc: BaseException) -> None:
-    """Log ``exc`` with its traceback and emit ``EngineError(kind="bug")`` (any thread)."""
-    details = "".join(traceback.format_exception(exc))
-    log.error("bug in %s: %s\n%s", where, exc, details)
-    _sink[0](EngineError(kind="bug", message=f"Internal error in {where}: {exc}", details=details))
+    """Log ``exc`` with its traceback and emit ``EngineError(kind="bug")`` (any thread).
+
+    Names, numbers and SIP users an exception's text may quote are removed from both: the
+    app logs the event too.
+    """
+    details = redact("".join(traceback.format_exception(exc)))
+    reason = redact(str(exc))
+    log.error("bug in %s: %s\n%s", where, reason, details)
+    _sink[0](EngineError(kind="bug", message=f"Internal error in {where}: {reason}",
+                         details=details))
 
 
 def guarded(func: Callable[P, R | None]) -> Callable[P, R | None]:
