@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -25,6 +26,10 @@ from softphone.settings import SCHEMA, Settings, open_settings, setting
 from softphone.targets import LINK_SCHEMES
 
 SECRET_NAMES = {"sip": SIP_ACCOUNT, "crm": CRM_TOKEN}
+#: Libraries that log what they were asked at the info level: httpx writes each request's
+#: URL, and the screen-pop's lookup has the caller's number in its query. Only their
+#: warnings reach the log.
+QUIET_LOGGERS = ("httpx",)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return engine_main(argv[1:])
     args = build_parser().parse_args(_link_as_dial(argv))
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     profile = Profile.resolve(args.profile)
     try:
         return _run(args, profile)

@@ -61,7 +61,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from softphone.cache.store import CachedMatches
-from softphone.crm.client import CrmClient, CrmError
+from softphone.crm.client import CrmClient, CrmError, CrmRejected
 from softphone.crm.schema import CallLog, Customer, Order
 from softphone.errors import UserFacingError
 from softphone.numbers import to_e164
@@ -388,7 +388,10 @@ class ScreenPopService:
         try:
             customers, recent = self._fetch(cached.e164)
         except (CrmError, NotConfigured) as exc:
-            log.info("Screen-pop: the CRM could not be asked (%s); showing the cache", exc)
+            # A refusal's message comes from the CRM and may quote the number: its code only.
+            reason = (f"refused, {exc.status} {exc.body.code}" if isinstance(exc, CrmRejected)
+                      else exc)
+            log.info("Screen-pop: the CRM could not be asked (%s); showing the cache", reason)
             self._finish(call, replace(cached, final=True, refresh_error=str(exc)))
             return
         now = datetime.now(UTC)

@@ -45,6 +45,25 @@ def engine_command(log_file: Path | None, log_level: str) -> list[str]:
     return [*command, "--log-level", log_level]
 
 
+def line_shape(line: bytes, length: int = 8) -> str:
+    """The kind of each of the first ``length`` characters of ``line``, for the log: ``a``
+    for a letter, ``9`` for a digit, ``_`` for white space, ``?`` for anything else but
+    ASCII punctuation, which is kept (``{"aaaa":`` for an event). Says what came instead
+    of an event without saying what it said."""
+    text = line[:length * 4].decode("utf-8", "replace")[:length]  # at most 4 bytes a char
+    return "".join(_char_kind(char) for char in text)
+
+
+def _char_kind(char: str) -> str:
+    if char.isalpha():
+        return "a"
+    if char.isdigit():
+        return "9"
+    if char.isspace():
+        return "_"
+    return char if char.isascii() and char.isprintable() else "?"
+
+
 class EngineProcess:
     """One running engine process and the threads that read its output."""
 
@@ -118,12 +137,15 @@ class EngineProcess:
             try:
                 event = protocol.decode(line)
             except protocol.ProtocolError as exc:
-                log.error("Bad line from engine %s: %s (%r)", self.pid, exc, line[:200])
+                # Never the line itself: an event names the caller.
+                log.error("Bad line from engine %s: %s (%d bytes, starting %r)", self.pid,
+                          str(exc).split(": ", 1)[0], len(line), line_shape(line))
                 continue
             try:
                 self._on_event(event)  # type: ignore[arg-type]
             except Exception:
-                log.exception("Error while handling engine event %r", event)
+                log.exception("Error while handling engine event %s of call %s",
+                              type(event).__name__, getattr(event, "call_id", "-"))
         code = self.process.wait()
         self._on_exit(self, code)
 

@@ -148,7 +148,9 @@ class SyncRunner:
             try:
                 server_id, number = self._send(item.idempotency_key, document)
             except CrmRejected as exc:
-                log.warning("The CRM refused outbox item %s: %s", item.id, exc)
+                # The status and the CRM's code: its message may quote the record.
+                log.warning("The CRM refused outbox item %s: %s %s", item.id, exc.status,
+                            exc.body.code)
                 self.cache.mark_needs_attention(item.id, rejection_message(exc)).result()
                 summary.outbox_failed += 1
                 continue
@@ -185,10 +187,13 @@ class SyncRunner:
         caller first checks that the CRM itself answered (``_is_the_crm``); otherwise the
         record stays queued.
         """
+        # A JSON answer is the record, with the customer in it: only its kind is logged.
+        head = ("a JSON document (not shown)" if exc.head.lstrip()[:1] in (b"{", b"[")
+                else plain_head(exc.head) or "(nothing read)")
         log.warning("The CRM accepted outbox item %s (%s, key %s) with status %s, but its "
                     "answer cannot be read (%s); marked sent without the CRM's id. The "
                     "answer began: %s", item.id, item.kind, item.idempotency_key, exc.status,
-                    exc, plain_head(exc.head) or "(nothing read)")
+                    exc, head)
         self.cache.mark_sent(item.id, None, None, time.time(), UNREAD_ANSWER).result()
 
     def _send(self, key: str, document: Outgoing) -> tuple[str, str | None]:
