@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in (("answer", "answer the ringing call"), ("hangup", "end the current call")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--call", dest="call_id", help="the call's id (see status)")
+    dtmf = commands.add_parser("dtmf", help="send touch tones (0-9, *, #) on the current call")
+    dtmf.add_argument("digits")
+    transfer = commands.add_parser("transfer", help="hand the current call over to a number")
+    transfer.add_argument("target")
+    for sub in (dtmf, transfer):
+        sub.add_argument("--call", dest="call_id", help="the call's id (see status)")
     status = commands.add_parser("status", help="show registration, engine and calls")
     status.add_argument("--json", action="store_true")
     history = commands.add_parser("history", help="show the call history")
@@ -167,6 +173,11 @@ def _run(args: argparse.Namespace, profile: Profile) -> int:
     if command in ("answer", "hangup"):
         request = {"command": command, "call_id": args.call_id}
         _print_result(control.send_request(profile, request))
+        return 0
+    if command in ("dtmf", "transfer"):
+        field = "digits" if command == "dtmf" else "target"
+        control.send_request(profile, {"command": command, field: getattr(args, field),
+                                       "call_id": args.call_id})
         return 0
     if command == "status":
         return _status(profile, args.json)

@@ -1,4 +1,5 @@
-"""The control channel of a running app: `softphone dial/answer/hangup/status` and "show".
+"""The control channel of a running app: `softphone dial/answer/hangup/dtmf/transfer/status`
+and "show".
 
 One JSON object per line each way over a local socket that only the user can open
 (a Unix socket in a private directory; a named pipe on Windows). The client side here
@@ -21,7 +22,8 @@ from softphone.errors import UserFacingError
 from softphone.paths import Profile
 
 MAX_REQUEST_BYTES = 64 * 1024
-COMMANDS = ("status", "dial", "answer", "hangup", "show", "reload-settings")
+COMMANDS = ("status", "dial", "answer", "hangup", "dtmf", "transfer", "show",
+            "reload-settings")
 
 
 class NotRunning(Exception):
@@ -136,8 +138,24 @@ def _dispatch(
     call_id = request.get("call_id")
     if call_id is not None and not isinstance(call_id, str):
         raise UserFacingError("call_id must be text")
+    if command in ("dtmf", "transfer"):
+        return _in_call(command, request, phone, call_id)
     done = phone.answer(call_id) if command == "answer" else phone.hangup(call_id)
     if done is None:
         action = "answer" if command == "answer" else "hang up"
         raise UserFacingError(f"there is no call to {action}")
     return {"call_id": done}
+
+
+def _in_call(command: str, request: dict[str, Any], phone: Any, call_id: str | None) -> None:
+    """Send tones on, or blind-transfer, ``call_id`` (default: the current call)."""
+    field = "digits" if command == "dtmf" else "target"
+    value = request.get(field)
+    if not isinstance(value, str) or not value:
+        raise UserFacingError(f"{command} needs {field}")
+    if not phone.status()["calls"]:
+        raise UserFacingError("there is no call")
+    if command == "dtmf":
+        phone.send_dtmf(value, call_id)
+    else:
+        phone.transfer(value, call_id)
