@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import copy
 import logging
+import re
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from typing import Any
 
 from softphone import protocol, targets
 from softphone.errors import EnvironmentalError, UserFacingError
+from softphone.redact import redact
 from softphone.settings import Settings
 from softphone.storage.history import CallHistory, HistoryEntry
 from softphone.supervisor import EngineProcess, Supervisor
@@ -568,7 +570,8 @@ class Phone:
 
     def _on_error(self, event: protocol.EngineError) -> None:
         log_fn = log.error if event.kind == "bug" else log.warning
-        log_fn("Engine reported %s error: %s %s", event.kind, event.message, event.details)
+        log_fn("Engine reported %s error: %s %s", event.kind, _loggable(event.message),
+               _loggable(event.details))
         with self._lock:
             self._state.last_error = event
 
@@ -598,6 +601,15 @@ class Phone:
                 log.exception("Subscriber failed on %s of call %s", type(event).__name__,
                               getattr(event, "call_id", "")
                               or getattr(getattr(event, "entry", None), "call_id", "-"))
+
+
+_QUOTED = re.compile(r'"[^"\r\n]{0,500}"')
+
+
+def _loggable(text: str) -> str:
+    """An engine error's text for the log (any thread): what it quotes (the number the
+    agent typed, a caller's name) and identities left out; the agent sees it whole."""
+    return redact(_QUOTED.sub('"…"', text))
 
 
 _DEVICE_SETTINGS = ("audio.microphone", "audio.speaker", "audio.ringer")

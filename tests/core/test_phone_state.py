@@ -80,3 +80,13 @@ def test_redial_calls_the_last_number_dialled_also_after_a_restart(tmp_path: Pat
         assert dial.target == dials[0].target
     finally:
         worker.close()
+
+
+def test_engine_errors_are_logged_without_the_number_they_quote(
+        phone: Phone, caplog: pytest.LogCaptureFixture) -> None:
+    phone._handle_engine_event(P.EngineError(
+        "user", '"0720 000 007x" is not a number or SIP address', "target=sip:0720000007@pbx"))
+    assert phone.snapshot().last_error is not None  # the agent is still told in full
+    logged = caplog.text
+    assert "Engine reported user error" in logged
+    assert "0720000007" not in logged and "0720 000 007" not in logged
