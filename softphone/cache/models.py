@@ -100,7 +100,8 @@ class SyncStateRow(CacheBase):
 
 
 class OutboxRow(CacheBase):
-    """A record for the CRM, and the local record of it the agent sees (kept once sent)."""
+    """A record for the CRM, and the local record of it the agent sees (kept for
+    ``cache.retention_days`` once sent, see ``CacheStore.prune_sent``)."""
 
     __tablename__ = "outbox"
 
