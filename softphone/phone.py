@@ -33,9 +33,6 @@ from softphone.supervisor import EngineProcess, Supervisor
 
 log = logging.getLogger(__name__)
 
-#: How many of the newest calls are searched for the last one dialled, at start.
-REDIAL_LOOKBACK = 500
-
 PasswordProvider = Callable[[], str | None]
 
 
@@ -153,7 +150,7 @@ class Phone:
             quiet=quiet_engine,
         )
         settings.on_change(self._setting_changed)
-        self.history.recent_async(REDIAL_LOOKBACK).add_done_callback(self._remember_last_dialled)
+        self.history.last_dialled_async().add_done_callback(self._remember_last_dialled)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -227,19 +224,19 @@ class Phone:
             target = self._last_dialled
         return self.dial(target) if target else None
 
-    def _remember_last_dialled(self, entries: Future[list[HistoryEntry]]) -> None:
-        """Database worker thread: the newest outgoing call of the history, unless a
-        call was dialled since the app started."""
+    def _remember_last_dialled(self, entry: Future[HistoryEntry | None]) -> None:
+        """Database worker thread: the history's last outgoing call, unless a call was
+        dialled since the app started."""
         try:
-            recent = entries.result() or []  # a history that keeps nothing answers None
+            last = entry.result()  # None too from a history that keeps nothing
         except Exception:
             log.exception("Could not read the call history for redial")
             return
-        last = next((entry.number or entry.uri for entry in recent
-                     if entry.direction == "outgoing" and (entry.number or entry.uri)), "")
+        if last is None:
+            return
         with self._lock:
             if not self._last_dialled:
-                self._last_dialled = last
+                self._last_dialled = last.number or last.uri
 
     def answer(self, call_id: str | None = None) -> str | None:
         """Answer ``call_id`` (default: the first ringing call), holding the current call."""

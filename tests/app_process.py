@@ -6,6 +6,7 @@ The GUI runs offscreen; the test drives it through the same control channel the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -16,9 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import keyring
+import keyring.errors
+
 from softphone import control
 from softphone.paths import Profile
 from tests.peers import procs
+from tests.peers.fixtures import USERS
 from tests.peers.kamailio import Kamailio
 from tests.peers.net import free_port, wait_until
 
@@ -117,6 +122,19 @@ class RunningApp:
                 self.process.wait(5)
         procs.stop(self.process, grace=2.0)
         return self.process.returncode
+
+
+@contextmanager
+def agent_keyring() -> Iterator[None]:
+    """The agent's SIP password in the session keyring; the entries the app made with it
+    (the password and the cache key) removed at the end."""
+    keyring.set_password("softphone", "sip", USERS["agent"])
+    try:
+        yield
+    finally:
+        for entry in ("sip", "cache-key"):
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
+                keyring.delete_password("softphone", entry)
 
 
 def agent_settings(kamailio: Kamailio) -> dict[str, str]:

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 
-from tests.app_process import RunningApp, agent_settings, running
+from tests.app_process import RunningApp, agent_keyring, agent_settings, running
 from tests.peers.crm_server import CrmServer, serving_the_app
-from tests.peers.fixtures import USERS, BaresipFactory
+from tests.peers.fixtures import BaresipFactory
 from tests.peers.kamailio import Kamailio
 from tests.peers.pulse import PulseAudio
 from tests.sync.helpers import PRICE_LISTS, customer, customers, product
@@ -26,17 +25,13 @@ CALLER = "0720000007"  # customer c7's phone, +40720000007, written the national
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
-    keyring.set_password("softphone", "sip", USERS["agent"])
-    try:
-        with serving_the_app(tmp_path / "crm", {
-            "price_lists": PRICE_LISTS,
-            "customers": [*customers(1, 7), customer(7, name="Ioana Popescu", type="key"),
-                          *customers(8, 20)],
-            "products": [product(n) for n in range(1, 6)],
-        }) as server:
-            yield server
-    finally:
-        keyring.delete_password("softphone", "sip")
+    with agent_keyring(), serving_the_app(tmp_path / "crm", {
+        "price_lists": PRICE_LISTS,
+        "customers": [*customers(1, 7), customer(7, name="Ioana Popescu", type="key"),
+                      *customers(8, 20)],
+        "products": [product(n) for n in range(1, 6)],
+    }) as server:
+        yield server
 
 
 @pytest.fixture

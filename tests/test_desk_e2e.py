@@ -15,19 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.context import AppContext
-from softphone.gui.application import PasswordPrompter, SoftphoneGui
+from softphone.gui.application import SoftphoneGui
 from softphone.gui.desk import CustomerDesk
-from softphone.paths import Profile
 from softphone.sync.service import SyncService
+from tests.app_process import agent_keyring
+from tests.gui.app_gui import app_context, softphone_gui
 from tests.gui.desk_keys import take_order_by_keyboard, wrap_up_by_keyboard
 from tests.peers.crm_server import CrmServer, serving_the_app
-from tests.peers.fixtures import USERS, BaresipFactory
+from tests.peers.fixtures import BaresipFactory
 from tests.peers.kamailio import Kamailio
 from tests.peers.net import free_port
 from tests.peers.pulse import PulseAudio
@@ -40,16 +39,12 @@ CUSTOMER_NUMBER = "0720000007"  # c7's phone, +40720000007, written the national
 
 @pytest.fixture
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
-    keyring.set_password("softphone", "sip", USERS["agent"])
-    try:
-        with serving_the_app(tmp_path / "crm", {
-            "price_lists": PRICE_LISTS,
-            "customers": [customer(7, name="Ioana Popescu", type="retail")],
-            "products": [product(n) for n in range(1, 8)],
-        }) as server:
-            yield server
-    finally:
-        keyring.delete_password("softphone", "sip")
+    with agent_keyring(), serving_the_app(tmp_path / "crm", {
+        "price_lists": PRICE_LISTS,
+        "customers": [customer(7, name="Ioana Popescu", type="retail")],
+        "products": [product(n) for n in range(1, 8)],
+    }) as server:
+        yield server
 
 
 @pytest.fixture
@@ -57,24 +52,16 @@ def gui(qtbot: QtBot, tmp_path: Path, kamailio: Kamailio, pulse: PulseAudio,
         crm: CrmServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SoftphoneGui]:
     for name, value in pulse.env.items():  # the engine process inherits them
         monkeypatch.setenv(name, value)
-    context = AppContext.create(Profile.from_dir(tmp_path / "profile"))
-    settings: dict[str, Any] = {
+    context = app_context(tmp_path / "profile", {
         "sip.uri": f"sip:agent@{kamailio.host}:{kamailio.port}",
         "sip.rtp_port": free_port("udp", low=10000, high=19000),
         "audio.microphone": "headset_mic", "audio.speaker": "headset",
         "audio.ringer": "ringer", "crm.url": crm.url, "crm.timeout_seconds": 2,
         "sync.interval_seconds": 5, "calls.default_region": "RO", "wrapup.seconds": 0,
-    }
-    for name, value in settings.items():
-        context.settings.set(name, value)
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    running = SoftphoneGui(app, context, PasswordPrompter())
-    try:
+    })
+    with softphone_gui(context) as running:
         running.start()
         yield running
-    finally:
-        running.shutdown()
 
 
 def ready(qtbot: QtBot, gui: SoftphoneGui) -> tuple[SyncService, CustomerDesk]:

@@ -12,16 +12,13 @@ e-mail, the numbers and the tones; the call ids must still be there.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.errors
 import pytest
 
-from tests.app_process import RunningApp, agent_settings, running
+from tests.app_process import RunningApp, agent_keyring, agent_settings, running
 from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.peers.fixtures import USERS, BaresipFactory
 from tests.peers.kamailio import Kamailio
@@ -58,21 +55,15 @@ def kamailio(tmp_path: Path) -> Iterator[Kamailio]:
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
     """The CRM with the caller among others; the SIP password in the keyring. The keyring
     entries the app made are removed at the end."""
-    keyring.set_password("softphone", "sip", USERS["agent"])
-    try:
-        with serving_the_app(tmp_path / "crm", {
-            "price_lists": PRICE_LISTS,
-            "customers": [*customers(1, 7),
-                          customer(7, name=NAME, company=COMPANY, email=EMAIL,
-                                   phones=["+40720000007", "+40213334455"]),
-                          *customers(8, 10)],
-            "products": [product(1)],
-        }) as server:
-            yield server
-    finally:
-        for entry in ("sip", "cache-key"):
-            with contextlib.suppress(keyring.errors.PasswordDeleteError):
-                keyring.delete_password("softphone", entry)
+    with agent_keyring(), serving_the_app(tmp_path / "crm", {
+        "price_lists": PRICE_LISTS,
+        "customers": [*customers(1, 7),
+                      customer(7, name=NAME, company=COMPANY, email=EMAIL,
+                               phones=["+40720000007", "+40213334455"]),
+                      *customers(8, 10)],
+        "products": [product(1)],
+    }) as server:
+        yield server
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ class Workspace(QWidget):
         self.price_lists = price_lists
         self.usual_for_type = usual_for_type or {}
         form = self.order_form
-        if form.customer is not None and form.draft is not None:
+        if form.customer is not None:
             form.set_usual_for_type(self.usual_for_type.get(form.customer.type, ()))
 
     # ---------------------------------------------------------------- the caller

@@ -94,6 +94,21 @@ class CallHistory:
 
         return self._worker.submit(work)
 
+    def last_dialled_async(self) -> Future[HistoryEntry | None]:
+        """The newest outgoing call that named a number or address, without waiting (any
+        thread); the future completes on the database worker thread."""
+        def work(session: Session) -> HistoryEntry | None:
+            row = session.scalars(
+                select(CallHistoryRow)
+                .where(CallHistoryRow.direction == "outgoing",
+                       (CallHistoryRow.number != "") | (CallHistoryRow.uri != ""))
+                .order_by(CallHistoryRow.started_at.desc(), CallHistoryRow.id.desc())
+                .limit(1)
+            ).first()
+            return HistoryEntry.from_row(row) if row is not None else None
+
+        return self._worker.submit(work)
+
 
 def move_clear_history(old_file: Path, history: CallHistory) -> int:
     """Move the history an earlier version kept in a clear SQLite file into the encrypted

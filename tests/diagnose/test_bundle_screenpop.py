@@ -11,19 +11,16 @@ afterwards is searched, member by member, for every piece of the customer's data
 
 from __future__ import annotations
 
-import contextlib
 import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.errors
 import pytest
 
-from tests.app_process import RunningApp, agent_settings, running
+from tests.app_process import RunningApp, agent_keyring, agent_settings, running
 from tests.peers.crm_server import CrmServer, serving_the_app
-from tests.peers.fixtures import USERS, BaresipFactory
+from tests.peers.fixtures import BaresipFactory
 from tests.peers.kamailio import Kamailio
 from tests.peers.pulse import PulseAudio
 from tests.sync.helpers import PRICE_LISTS, customer, customers, product
@@ -46,21 +43,15 @@ FORBIDDEN = (NAME, "Zoë", "Ångström", "Okafor", COMPANY, "Feinkost", "Distrib
 def crm(tmp_path: Path) -> Iterator[CrmServer]:
     """The CRM with the customer among others; the SIP password in the keyring. The
     keyring entries the app made are removed at the end."""
-    keyring.set_password("softphone", "sip", USERS["agent"])
-    try:
-        with serving_the_app(tmp_path / "crm", {
-            "price_lists": PRICE_LISTS,
-            "customers": [*customers(1, 7),
-                          customer(7, name=NAME, company=COMPANY, email=EMAIL,
-                                   phones=["+40720000007", OFFICE]),
-                          *customers(8, 12)],
-            "products": [product(1)],
-        }) as server:
-            yield server
-    finally:
-        for entry in ("sip", "cache-key"):
-            with contextlib.suppress(keyring.errors.PasswordDeleteError):
-                keyring.delete_password("softphone", entry)
+    with agent_keyring(), serving_the_app(tmp_path / "crm", {
+        "price_lists": PRICE_LISTS,
+        "customers": [*customers(1, 7),
+                      customer(7, name=NAME, company=COMPANY, email=EMAIL,
+                               phones=["+40720000007", OFFICE]),
+                      *customers(8, 12)],
+        "products": [product(1)],
+    }) as server:
+        yield server
 
 
 @pytest.fixture

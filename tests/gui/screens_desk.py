@@ -12,10 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from softphone.context import AppContext
-from softphone.gui.application import PasswordPrompter, SoftphoneGui, create_application
+from softphone.gui.application import create_application
 from softphone.orders.catalogue import Catalogue
-from softphone.paths import Profile
+from tests.gui.app_gui import app_context, softphone_gui
 from tests.gui.screens_customer import (
     customer,
     fill_order,
@@ -31,10 +30,8 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(["screens"])
     with tempfile.TemporaryDirectory() as tmp:
-        context = AppContext.create(Profile.from_dir(Path(tmp)))
-        context.settings.set("sip.uri", "sip:1001@pbx.example.com")
-        gui = SoftphoneGui(app, context, PasswordPrompter())
-        try:
+        context = app_context(Path(tmp), {"sip.uri": "sip:1001@pbx.example.com"})
+        with softphone_gui(context, app) as gui:
             assert gui.desk is not None
             gui.window.show()
             gui.desk.workspace.set_catalogue(Catalogue(products()), price_lists())
@@ -47,8 +44,6 @@ def main(out: Path) -> None:
             fill_order(gui.desk.workspace.order_form)
             settle(app)
             save(gui.window, out, "desk-order")
-        finally:
-            gui.shutdown()
 
 
 if __name__ == "__main__":

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import QApplication
 from softphone.agent import WrapUp, call_log
 from softphone.context import AppContext
 from softphone.crm.schema import Change, Customer, CustomerType, Manager
-from softphone.gui.application import PasswordPrompter, SoftphoneGui, create_application
+from softphone.gui.application import create_application
 from softphone.gui.dormant_view import DormantView
-from softphone.paths import Profile
 from softphone.storage.history import HistoryEntry
+from tests.gui.app_gui import app_context, softphone_gui
 from tests.gui.screens_customer import customer, greek, persian, retail, save, settle
 
 
@@ -80,16 +80,14 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(["screens"])
     with tempfile.TemporaryDirectory() as tmp:
-        context = AppContext.create(Profile.from_dir(Path(tmp)))
-        context.settings.set("sip.uri", "sip:1001@pbx.example.com")
+        context = app_context(Path(tmp), {"sip.uri": "sip:1001@pbx.example.com"})
         assert context.sync is not None
         now = datetime.now(UTC)
         changes = [Change(id=c.id, customer=c) for c in dormant_customers(now)]
         context.sync.cache.apply_page(changes, "1", False, frozenset(), now.timestamp()
                                       ).result(30)
         calls_today(context)
-        gui = SoftphoneGui(app, context, PasswordPrompter())
-        try:
+        with softphone_gui(context, app) as gui:
             view = gui.window.dormant
             assert view is not None
             gui.window.show()
@@ -103,8 +101,6 @@ def main(out: Path) -> None:
             gui.window.resize(1500, gui.window.height())
             settle(app)
             save(gui.window, out, "outbound-wide")
-        finally:
-            gui.shutdown()
 
 
 if __name__ == "__main__":

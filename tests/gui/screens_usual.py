@@ -14,11 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from softphone.context import AppContext
 from softphone.crm.schema import CustomerType
-from softphone.gui.application import PasswordPrompter, SoftphoneGui, create_application
+from softphone.gui.application import create_application
 from softphone.orders.catalogue import Catalogue
-from softphone.paths import Profile
+from tests.gui.app_gui import app_context, softphone_gui
 from tests.gui.screens_customer import orders, pop, price_lists, products, retail, save, settle
 
 USUAL = {CustomerType.RETAIL: ["ZAC-1", "FETA-1", "RICE-25"],
@@ -29,10 +28,8 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = create_application(["screens"])
     with tempfile.TemporaryDirectory() as tmp:
-        context = AppContext.create(Profile.from_dir(Path(tmp)))
-        context.settings.set("sip.uri", "sip:1001@pbx.example.com")
-        gui = SoftphoneGui(app, context, PasswordPrompter())
-        try:
+        context = app_context(Path(tmp), {"sip.uri": "sip:1001@pbx.example.com"})
+        with softphone_gui(context, app) as gui:
             assert gui.desk is not None
             workspace = gui.desk.workspace
             gui.window.show()
@@ -48,8 +45,6 @@ def main(out: Path) -> None:
             form.suggestion_list.setCurrentRow(3)
             settle(app)
             save(gui.window, out, "desk-order-usual-for-type")
-        finally:
-            gui.shutdown()
 
 
 if __name__ == "__main__":

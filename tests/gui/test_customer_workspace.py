@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from softphone.context import AppContext
 from softphone.crm.schema import CallLogCreate, CustomerLead, CustomerType
-from softphone.gui.application import PasswordPrompter, SoftphoneGui
+from softphone.gui.application import SoftphoneGui
 from softphone.gui.workspace import (
     CUSTOMER_TAB,
     NEW_CUSTOMER_PAGE,
@@ -25,9 +23,9 @@ from softphone.gui.workspace import (
 )
 from softphone.orders.catalogue import Catalogue
 from softphone.orders.drafts import InMemoryDraftStore
-from softphone.paths import Profile
 from softphone.screenpop import ScreenPopResult
 from softphone.storage.history import HistoryEntry
+from tests.gui.app_gui import app_context, softphone_gui, start_desk
 from tests.gui.harness import FakeClock
 from tests.gui.screens_customer import (
     NOW,
@@ -223,21 +221,12 @@ def place_order(crm: CrmServer, customer_id: str, sku: str) -> None:
 @pytest.fixture
 def desk_app(qtbot: QtBot, tmp_path: Path, usual_crm: CrmServer) -> Iterator[SoftphoneGui]:
     """The real app on a profile of its own, syncing with ``usual_crm``; no phone engine."""
-    context = AppContext.create(Profile.from_dir(tmp_path / "profile"))
-    for name, value in (("crm.url", usual_crm.url), ("crm.timeout_seconds", 2),
-                        ("sync.interval_seconds", 3600), ("calls.default_region", "RO")):
-        context.settings.set(name, value)
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    running = SoftphoneGui(app, context, PasswordPrompter())
-    try:
-        assert context.sync is not None and running.desk is not None
-        context.sync.start()
-        running.desk.start()
-        running.window.show()
+    context = app_context(tmp_path / "profile", {
+        "crm.url": usual_crm.url, "crm.timeout_seconds": 2, "sync.interval_seconds": 3600,
+        "calls.default_region": "RO"})
+    with softphone_gui(context) as running:
+        start_desk(running)
         yield running
-    finally:
-        running.shutdown()
 
 
 def offered_for_the_type(workspace: Workspace) -> list[str]:

@@ -15,14 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from softphone import protocol
-from softphone.context import AppContext
-from softphone.gui.application import PasswordPrompter, SoftphoneGui
-from softphone.paths import Profile
+from softphone.gui.application import SoftphoneGui
 from softphone.storage.history import HistoryEntry
+from tests.gui.app_gui import app_context, softphone_gui, start_desk
 from tests.gui.desk_keys import take_order_by_keyboard, wrap_up_by_keyboard
 from tests.peers.crm_server import CrmServer, serving_the_app
 from tests.sync.helpers import PRICE_LISTS, customer, product
@@ -40,22 +38,12 @@ def crm(tmp_path: Path) -> Iterator[CrmServer]:
 
 @pytest.fixture
 def gui(qtbot: QtBot, tmp_path: Path, crm: CrmServer) -> Iterator[SoftphoneGui]:
-    context = AppContext.create(Profile.from_dir(tmp_path / "profile"))
-    for name, value in (("crm.url", crm.url), ("crm.timeout_seconds", 2),
-                        ("sync.interval_seconds", 5), ("calls.default_region", "RO"),
-                        ("wrapup.seconds", 0)):
-        context.settings.set(name, value)
-    app = QApplication.instance()
-    assert isinstance(app, QApplication)
-    running = SoftphoneGui(app, context, PasswordPrompter())
-    try:
-        assert context.sync is not None and running.desk is not None
-        context.sync.start()
-        running.desk.start()
-        running.window.show()
+    context = app_context(tmp_path / "profile", {
+        "crm.url": crm.url, "crm.timeout_seconds": 2, "sync.interval_seconds": 5,
+        "calls.default_region": "RO", "wrapup.seconds": 0})
+    with softphone_gui(context) as running:
+        start_desk(running)
         yield running
-    finally:
-        running.shutdown()
 
 
 def test_order_taken_offline_reaches_the_crm_once(qtbot: QtBot, gui: SoftphoneGui,

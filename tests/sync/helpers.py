@@ -14,6 +14,7 @@ from softphone.paths import Profile
 from softphone.secrets import CRM_TOKEN, SecretStore
 from softphone.settings import Settings
 from softphone.sync.service import SyncService
+from tests.peers.crm_server import CrmServer
 
 NOW = "2026-11-01T09:00:00+00:00"
 PRICE_LISTS: dict[str, Any] = {
@@ -50,6 +51,15 @@ def order(customer_id: str, sku: str = "SKU-1", note: str = "") -> OrderCreate:
         "delivery": {"method": "delivery", "date": "2026-12-01", "contact_person": "Mai"},
         "payment_method": "invoice", "notes": note,
     })
+
+
+def orders_with_note(crm: CrmServer, note: str, customer_id: str = "c1"
+                     ) -> list[dict[str, object]]:
+    """The customer's orders in the CRM that carry ``note``."""
+    with crm.client() as http:
+        orders = http.get(f"/customers/{customer_id}/orders",
+                          params={"limit": 50}).json()["orders"]
+    return [o for o in orders if o["notes"] == note]
 
 
 def secrets_with(token: str, service: str | None = None) -> SecretStore:

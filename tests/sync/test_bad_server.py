@@ -30,6 +30,7 @@ from tests.peers.net import LOOPBACK, wait_until
 from tests.sync.helpers import (
     customers,
     order,
+    orders_with_note,
     phone_of,
     product,
     profile_for,
@@ -135,12 +136,6 @@ def _crm_with_data(factory: CrmServerFactory) -> CrmServer:
     return crm
 
 
-def _orders_with_note(crm: CrmServer, note: str) -> list[dict[str, object]]:
-    with crm.client() as http:
-        orders = http.get("/customers/c1/orders", params={"limit": 50}).json()["orders"]
-    return [o for o in orders if o["notes"] == note]
-
-
 def _settled(service: SyncService) -> bool:
     state = service.state()
     return (state.connection == "online" and state.outbox_waiting == 0
@@ -170,8 +165,8 @@ def test_an_accepted_write_with_an_unreadable_answer_lets_the_next_ones_go(
     unread = items[garbled.id]
     assert (unread.status, unread.server_id, unread.message) == (SENT, None, UNREAD_ANSWER)
     assert all(items[i].status == SENT and items[i].server_id for i in behind)
-    assert len(_orders_with_note(crm, "garbled answer")) == 1
-    assert len(_orders_with_note(crm, "behind")) == 1
+    assert len(orders_with_note(crm, "garbled answer")) == 1
+    assert len(orders_with_note(crm, "behind")) == 1
     (warning,) = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
     assert f"outbox item {garbled.id} (order, key {garbled.idempotency_key})" in warning
     assert "status 201" in warning
@@ -210,4 +205,4 @@ def test_a_record_waits_until_the_crm_itself_takes_it(
         assert sent.server_number
     finally:
         service.stop()
-    assert len(_orders_with_note(crm, "waits")) == 1
+    assert len(orders_with_note(crm, "waits")) == 1

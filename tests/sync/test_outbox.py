@@ -19,7 +19,14 @@ from tests.peers import procs
 from tests.peers.crm_server import CrmServer, CrmServerFactory
 from tests.peers.faults import FaultProxy
 from tests.peers.net import wait_until
-from tests.sync.helpers import customers, order, product, secrets_with, sync_service
+from tests.sync.helpers import (
+    customers,
+    order,
+    orders_with_note,
+    product,
+    secrets_with,
+    sync_service,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,12 +35,6 @@ def _server_with_data(factory: CrmServerFactory) -> CrmServer:
     crm = factory()
     crm.import_data({"customers": customers(0, 5), "products": [product(1), product(2)]})
     return crm
-
-
-def _orders_with_note(crm: CrmServer, note: str) -> list[dict[str, object]]:
-    with crm.client() as http:
-        orders = http.get("/customers/c1/orders", params={"limit": 50}).json()["orders"]
-    return [o for o in orders if o["notes"] == note]
 
 
 def _settled(service: SyncService) -> bool:
@@ -59,8 +60,8 @@ def test_refused_record_waits_for_the_agent_and_the_next_ones_go(
         assert "NO-SUCH-SKU" in items[refused.id].message or "sku" in items[refused.id].message
         wait_until(lambda: service.state().outbox_needs_attention == 1, timeout=5)
         assert service.state().outbox_waiting == 0
-    assert len(_orders_with_note(crm, "first")) == 1
-    assert _orders_with_note(crm, "refused") == []
+    assert len(orders_with_note(crm, "first")) == 1
+    assert orders_with_note(crm, "refused") == []
 
 
 def test_a_lost_reply_is_retried_without_a_duplicate(
@@ -75,7 +76,7 @@ def test_a_lost_reply_is_retried_without_a_duplicate(
         assert proxy.dropped == 1
         (sent,) = service.outbox().result()
         assert (sent.id, sent.status, sent.attempts) == (item.id, SENT, 2)
-    assert len(_orders_with_note(crm, "lost reply")) == 1
+    assert len(orders_with_note(crm, "lost reply")) == 1
 
 
 def _app(tmp_path: Path, url: str, service: str, *args: str) -> subprocess.Popen[bytes]:
@@ -100,7 +101,7 @@ def test_app_killed_before_sending_sends_once_after_restart(
             app.wait(10)
         finally:
             procs.stop(app)
-        assert _orders_with_note(crm, "crash") == []
+        assert orders_with_note(crm, "crash") == []
         proxy.hold = False
         app = _app(tmp_path, proxy.url, secrets.service, "drain")
         try:
@@ -110,7 +111,7 @@ def test_app_killed_before_sending_sends_once_after_restart(
         outbox = json.loads(out.decode().strip().splitlines()[-1])
         assert [(item["status"], item["idempotency_key"]) for item in outbox] == [
             ("sent", line.split()[1])]
-    assert len(_orders_with_note(crm, "crash")) == 1
+    assert len(orders_with_note(crm, "crash")) == 1
     secrets.delete(CACHE_KEY)
 
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from softphone.crm import schema
@@ -146,8 +145,9 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _tagged(document: BaseModel, etag: str) -> Response:
-    return Response(document.model_dump_json(), media_type="application/json",
+def _tagged(body: str | bytes, etag: str) -> Response:
+    """A JSON answer with its ETag; clients must ask again before using a copy."""
+    return Response(body, media_type="application/json",
                     headers={"ETag": etag, "Cache-Control": "no-cache"})
 
 
@@ -162,7 +162,7 @@ def products(db: DatabaseDep, if_none_match: IfNoneMatch = None) -> Response:
         etag = f'"products-{state.instance}-{state.products_version}"'
         if _matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
-        return _tagged(store.product_catalogue(session), etag)
+        return _tagged(store.product_catalogue(session).model_dump_json(), etag)
 
 
 @api.get("/price-lists", response_model=schema.PriceLists,
@@ -173,7 +173,7 @@ def price_lists(db: DatabaseDep, if_none_match: IfNoneMatch = None) -> Response:
         etag = f'"prices-{state.instance}-{state.prices_version}"'
         if _matches(if_none_match, etag):
             return Response(status_code=304, headers={"ETag": etag})
-        return _tagged(store.price_lists(session), etag)
+        return _tagged(store.price_lists(session).model_dump_json(), etag)
 
 
 @api.get("/products/usual-for-type", response_model=schema.UsualForType,
@@ -185,8 +185,7 @@ def usual_for_type(request: Request, db: DatabaseDep, if_none_match: IfNoneMatch
     answer = answers.current(db)
     if _matches(if_none_match, answer.etag):
         return Response(status_code=304, headers={"ETag": answer.etag})
-    return Response(answer.body, media_type="application/json",
-                    headers={"ETag": answer.etag, "Cache-Control": "no-cache"})
+    return _tagged(answer.body, answer.etag)
 
 
 def _created(outcome: idempotency.Outcome) -> Response:
